@@ -1,0 +1,183 @@
+/**
+ * The storage adapter contract. The router owns HTTP and the SCIM protocol; the adapter owns
+ * persistence. This file's TSDoc is the specification adapter authors implement against:
+ * `MemoryAdapter` (src/memory-adapter.ts) is the reference implementation and a template.
+ *
+ * Rules every adapter follows:
+ * - Object parameters plus a typed per-request context `ctx` (from the router's `context` option:
+ *   tenant, principal). Everything an adapter stores or reads is scoped by what `ctx` says;
+ *   nothing is shared between tenants.
+ * - Reads return `null` for "not found"; writes throw the typed errors of `scim-router`
+ *   (`NotFoundError`, `UniquenessError`, `PreconditionFailedError`, ...). Any other thrown error
+ *   becomes a 500 with a generic message (the cause is logged on `scim:error`).
+ * - Every write produces a new {@link Version}; `replace` and `delete` take an
+ *   `expectedVersion` and must compare-and-swap atomically inside storage.
+ * - `list` returns exactly the requested page and the true `totalResults`.
+ * @module
+ */
+import type { FilterNode } from './filter/ast'
+import type { AttributeInfo } from './schema/registry'
+
+/** Opaque version of a resource; changes on every write and never repeats for a resource. Rendered as `meta.version` and `ETag: W/"<version>"`. */
+export type Version = string
+
+/**
+ * A resource as stored. `attributes` holds everything the client may write plus derived values:
+ * core attributes under their canonical names (`userName`, `name`, `emails`, ...), `externalId`,
+ * and extension attributes in containers keyed by the extension URN
+ * (`{"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Sales"}}`).
+ * It never holds `id`, `meta` or `schemas`: the router renders those.
+ *
+ * For Users, the adapter returns the read-only `groups` attribute derived from Group memberships
+ * (`[{ value: groupId, display: groupDisplayName, type: 'direct' }]`), in every `get` and `list`.
+ */
+export interface StoredResource {
+  id: string
+  version: Version
+  created: Date
+  lastModified: Date
+  attributes: Record<string, unknown>
+}
+
+/** Sort instruction: the resolved attribute and direction (RFC 7644 §3.4.2.3). */
+export interface SortSpec {
+  attribute: AttributeInfo
+  order: 'ascending' | 'descending'
+}
+
+/** A uniqueness constraint the adapter must enforce atomically with the write (RES-020). */
+export interface UniqueConstraint {
+  /** Canonical attribute path, e.g. `userName` or `displayName`. */
+  path: string
+  /** When false, values collide if they are equal after NFC normalisation and case folding (RES-021). */
+  caseExact: boolean
+}
+
+/** Arguments of {@link ScimAdapter.get}. */
+export interface GetQuery {
+  /** Resource type name, e.g. `User`. */
+  resourceType: string
+  id: string
+}
+
+/** Arguments of {@link ScimAdapter.list}. */
+export interface ListQuery {
+  resourceType: string
+  /** A schema-resolved filter. Absent: every resource of the type. */
+  filter?: FilterNode
+  /** Sort order. Absent: ascending `created`, then ascending `id` (LST-031). Always a total order. */
+  sort?: SortSpec
+  /** 1-based index of the first result (already clamped to ≥ 1). */
+  startIndex: number
+  /** Maximum number of results to return (already clamped to [0, maxPageSize]). 0 = count only. */
+  count: number
+}
+
+/** Result of {@link ScimAdapter.list}. */
+export interface ListResult {
+  /** Exactly the requested page, in order. */
+  resources: StoredResource[]
+  /** Number of resources matching the filter across all pages. */
+  totalResults: number
+}
+
+/** Arguments of {@link ScimAdapter.create}. */
+export interface CreateQuery {
+  resourceType: string
+  /** Validated attributes (canonical names, readOnly attributes removed). `password` arrives as given. */
+  attributes: Record<string, unknown>
+  /** Constraints to enforce atomically; throw `UniquenessError` on a collision. */
+  unique: readonly UniqueConstraint[]
+}
+
+/** Arguments of {@link ScimAdapter.replace}. */
+export interface ReplaceQuery {
+  resourceType: string
+  id: string
+  /** The complete new attribute set (not a diff). */
+  attributes: Record<string, unknown>
+  /** When set, replace only if the stored version equals it; otherwise throw `PreconditionFailedError`. */
+  expectedVersion?: Version
+  unique: readonly UniqueConstraint[]
+}
+
+/** Arguments of {@link ScimAdapter.delete}. */
+export interface DeleteQuery {
+  resourceType: string
+  id: string
+  /** When set, delete only if the stored version equals it; otherwise throw `PreconditionFailedError`. */
+  expectedVersion?: Version
+}
+
+/**
+ * The storage adapter a host application implements.
+ *
+ * @typeParam Ctx - the per-request context produced by the router's `context` option.
+ */
+export interface ScimAdapter<Ctx = unknown> {
+  /** Read one resource, or `null` when it does not exist (or belongs to another tenant). */
+  get(query: GetQuery, ctx: Ctx): Promise<StoredResource | null>
+  /**
+   * Query resources. Apply `filter` (the router has resolved it against the schema), `sort`, and
+   * return the page `[startIndex, startIndex + count)` plus the true `totalResults`.
+   * If `canFilter` is implemented and returns false for a filter, the router does not pass that
+   * filter here and evaluates it in memory instead.
+   * @throws TooManyError when the query is over the adapter's processing limit.
+   */
+  list(query: ListQuery, ctx: Ctx): Promise<ListResult>
+  /**
+   * Store a new resource with a new id (unique across all types, never containing `bulkId`).
+   * @throws UniquenessError when a {@link UniqueConstraint} would be violated.
+   */
+  create(query: CreateQuery, ctx: Ctx): Promise<StoredResource>
+  /**
+   * Replace all attributes of a resource, atomically comparing `expectedVersion` when given.
+   * For a Group, `members` in `attributes` is the complete new membership.
+   * @throws NotFoundError when the resource does not exist.
+   * @throws PreconditionFailedError when `expectedVersion` does not match.
+   * @throws UniquenessError when a {@link UniqueConstraint} would be violated.
+   */
+  replace(query: ReplaceQuery, ctx: Ctx): Promise<StoredResource>
+  /**
+   * Delete a resource. Deleting a User removes it from every Group's `members` (EP-053).
+   * @throws NotFoundError when the resource does not exist.
+   * @throws PreconditionFailedError when `expectedVersion` does not match.
+   */
+  delete(query: DeleteQuery, ctx: Ctx): Promise<void>
+  /**
+   * Optional: whether `list` can evaluate this filter itself. Absent means "every filter".
+   * When false, the router lists without the filter (in pages, up to its scan limit) and
+   * evaluates it in memory with the same semantics as `compileFilter`.
+   */
+  canFilter?(filter: FilterNode, resourceType: string): boolean
+  /** Optional capabilities advertised through `/ServiceProviderConfig`. */
+  capabilities?: AdapterCapabilities
+}
+
+/** What an adapter supports beyond the required methods. */
+export interface AdapterCapabilities {
+  /** `list` honours {@link ListQuery.sort}. Default true. */
+  sort?: boolean
+  /** The adapter stores passwords (hashed), so password changes reach it. Default false. */
+  changePassword?: boolean
+}
+
+const REQUIRED_METHODS = ['get', 'list', 'create', 'replace', 'delete'] as const
+
+/**
+ * Check an adapter's shape; throws a `TypeError` naming what is missing. Called by `scimRouter()`
+ * so a wrong adapter fails at startup, not on the first request.
+ */
+export function assertAdapter(adapter: unknown): asserts adapter is ScimAdapter<unknown> {
+  if (typeof adapter !== 'object' || adapter === null) {
+    throw new TypeError('scimRouter(adapter): adapter must be an object implementing ScimAdapter (see MemoryAdapter)')
+  }
+  const missing = REQUIRED_METHODS.filter((m) => typeof (adapter as Record<string, unknown>)[m] !== 'function')
+  if (missing.length > 0) {
+    throw new TypeError(`scimRouter(adapter): adapter is missing method(s) ${missing.join(', ')} (see ScimAdapter in scim-router)`)
+  }
+  const canFilter = (adapter as Record<string, unknown>)['canFilter']
+  if (canFilter !== undefined && typeof canFilter !== 'function') {
+    throw new TypeError('scimRouter(adapter): adapter.canFilter must be a function when present')
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Authentication helpers. The router calls `options.authenticate(req)` before every endpoint
+ * (discovery excepted when `publicDiscovery` is on, DSC-002); a falsy result or a thrown
+ * `UnauthorizedError` answers 401 with `WWW-Authenticate` (AUTH-002).
+ * @module
+ */
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+
+/**
+ * Authenticates a request: resolve to a principal, or to `null`/`undefined`/`false` for "not
+ * authenticated" (401). Throw a `ForbiddenError` for "authenticated but not allowed" (403).
+ * @typeParam P - the principal type handed to `context`.
+ */
+export type Authenticate<P> = (req: IncomingMessage) => P | null | undefined | false | Promise<P | null | undefined | false>
+
+/** An RFC 7643 §5 `authenticationSchemes` entry. */
+export interface AuthenticationScheme {
+  type: string
+  name: string
+  description: string
+  specUri?: string
+  documentationUri?: string
+  primary?: boolean
+}
+
+/** Marks an authenticate function with the scheme it implements, for `/ServiceProviderConfig`. */
+export const AUTH_SCHEME: unique symbol = Symbol.for('scim-router.authScheme')
+
+/** The `authenticationSchemes` entry for OAuth bearer tokens (DSC-011). */
+export const BEARER_SCHEME: AuthenticationScheme = {
+  type: 'oauthbearertoken',
+  name: 'OAuth Bearer Token',
+  description: 'Authentication scheme using the OAuth Bearer Token Standard',
+  specUri: 'https://www.rfc-editor.org/info/rfc6750',
+  primary: true,
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest()
+
+/**
+ * Static bearer tokens compared in constant time (AUTH-001). Pass one token, several (so they can
+ * be rotated), or a map from token to the principal it stands for (e.g. its tenant). Tokens are
+ * read from the `Authorization` header only, never from the query string (RFC 7644 §7.4); the
+ * scheme name is case-insensitive (RFC 7235 §2.1).
+ *
+ * @example
+ * ```ts
+ * scimRouter(adapter, { authenticate: bearerToken(process.env.SCIM_TOKEN!) })
+ * scimRouter(adapter, {
+ *   authenticate: bearerToken({ [tokenA]: { tenant: 'a' }, [tokenB]: { tenant: 'b' } }),
+ *   context: (req, principal) => ({ tenant: principal.tenant }),
+ * })
+ * ```
+ * @throws TypeError when no token is given or a token is empty.
+ */
+export function bearerToken(tokens: string | readonly string[]): Authenticate<{ token: number }>
+export function bearerToken<P>(tokens: Readonly<Record<string, P>>): Authenticate<P>
+export function bearerToken<P>(tokens: string | readonly string[] | Readonly<Record<string, P>>): Authenticate<P | { token: number }> {
+  const entries: Array<[Buffer, P | { token: number }]> = []
+  if (typeof tokens === 'string') entries.push([digest(tokens), { token: 0 }])
+  else if (Array.isArray(tokens)) tokens.forEach((t: string, i) => entries.push([digest(t), { token: i }]))
+  else for (const [t, p] of Object.entries(tokens as Record<string, P>)) entries.push([digest(t), p])
+  const raw = typeof tokens === 'string' ? [tokens] : Array.isArray(tokens) ? (tokens as string[]) : Object.keys(tokens)
+  if (raw.length === 0 || raw.some((t) => typeof t !== 'string' || t.length === 0)) {
+    throw new TypeError('bearerToken(): give at least one non-empty token')
+  }
+  const fn: Authenticate<P | { token: number }> = (req) => {
+    const header = req.headers.authorization
+    if (typeof header !== 'string') return null
+    const match = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(header)
+    if (!match) return null
+    const presented = digest(match[1] as string)
+    let found: P | { token: number } | null = null
+    // Compare against every token, so timing does not reveal which one matched.
+    for (const [d, principal] of entries) if (timingSafeEqual(d, presented) && found === null) found = principal
+    return found
+  }
+  Object.defineProperty(fn, AUTH_SCHEME, { value: BEARER_SCHEME })
+  return fn
+}

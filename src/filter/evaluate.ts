@@ -1,0 +1,178 @@
+/**
+ * In-memory evaluation of resolved filters with the exact semantics of RFC 7644 §3.4.2.2 and
+ * FLT-020..036. The router uses it when the adapter cannot push a filter down; adapters may use
+ * it too, so that pushed-down and in-memory results agree.
+ * @module
+ */
+import type { AttributeInfo } from '../schema/registry'
+import type { CompareNode, FilterNode, ScimResourceView } from './ast'
+import {
+  compareCodePoints,
+  compareInstants,
+  isPresent,
+  own,
+  parseDateTime,
+  prepareString,
+  rawValue,
+  toBoolean,
+  toNumber,
+  toStringValue,
+  valuesOf,
+} from './values'
+
+/** A compiled predicate over one value (a resource, or one element inside a valuePath). */
+type Predicate = (subject: unknown) => boolean
+
+/**
+ * Compile a resolved filter into a predicate over rendered resources.
+ *
+ * Semantics: string comparison honours `caseExact` (case-insensitive = NFC + Unicode lower case;
+ * `userName` also case-folded, FLT-020/021); a multi-valued attribute matches when any value matches,
+ * `ne` included (FLT-026); an unassigned attribute matches no comparison, `ne` included (FLT-027);
+ * `pr` per FLT-028; a valuePath requires one element to satisfy the whole inner filter (FLT-031);
+ * dateTimes compare as instants (FLT-023); numbers numerically; `gt`/`lt` on strings in code-point
+ * order (case-folded unless caseExact).
+ *
+ * Compile once and reuse the predicate for every resource. Compilation recurses once per nesting
+ * level, which `parseFilter` bounds (FLT-008); and/or chains are flat lists evaluated in loops.
+ * Never throws for well-formed trees; resources with oddly typed values simply do not match.
+ *
+ * @example
+ * const matches = compileFilter(parseFilter('active eq true', users))
+ * const active = views.filter(matches)
+ */
+export function compileFilter(node: FilterNode): (resource: ScimResourceView) => boolean {
+  const predicate = compileNode(node, undefined)
+  return (resource) => predicate(resource)
+}
+
+function compileNode(node: FilterNode, scope: AttributeInfo | undefined): Predicate {
+  switch (node.type) {
+    case 'and': {
+      const parts = node.filters.map((f) => compileNode(f, scope))
+      return (s) => {
+        for (const p of parts) if (!p(s)) return false
+        return true
+      }
+    }
+    case 'or': {
+      const parts = node.filters.map((f) => compileNode(f, scope))
+      return (s) => {
+        for (const p of parts) if (p(s)) return true
+        return false
+      }
+    }
+    case 'not': {
+      const inner = compileNode(node.filter, scope)
+      return (s) => !inner(s)
+    }
+    case 'valuePath': {
+      const inner = compileNode(node.filter, node.attribute)
+      const read = reader(node.attribute, scope)
+      return (s) => {
+        const value = read(s)
+        const elements = Array.isArray(value) ? value : [value]
+        for (const el of elements) {
+          if (el !== null && typeof el === 'object' && !Array.isArray(el) && inner(el)) return true
+        }
+        return false
+      }
+    }
+    case 'present': {
+      const read = reader(node.attribute, scope)
+      return (s) => isPresent(read(s))
+    }
+    case 'compare': {
+      const read = reader(node.attribute, scope)
+      const test = valueTest(node)
+      return (s) => {
+        for (const v of valuesOf(read(s))) if (test(v)) return true
+        return false
+      }
+    }
+  }
+}
+
+/**
+ * How to read an attribute: from an element of the enclosing valuePath when the attribute is one of
+ * its sub-attributes, otherwise from the resource.
+ */
+function reader(attribute: AttributeInfo, scope: AttributeInfo | undefined): (subject: unknown) => unknown {
+  if (scope && attribute.parent === scope) {
+    const name = attribute.def.name
+    return (element) => own(element, name)
+  }
+  return (resource) => rawValue(resource, attribute)
+}
+
+/** A test of one assigned value against the node's operator and operand. */
+function valueTest(node: CompareNode): (value: unknown) => boolean {
+  const { attribute, op } = node
+  switch (attribute.def.type) {
+    case 'boolean': {
+      const operand = node.value === true
+      return (v) => {
+        const b = toBoolean(v)
+        return b !== undefined && (op === 'eq' ? b === operand : b !== operand)
+      }
+    }
+    case 'integer':
+    case 'decimal': {
+      const operand = Number(node.value)
+      return (v) => {
+        const n = toNumber(v)
+        return n !== undefined && ordered(op, n === operand ? 0 : n < operand ? -1 : 1)
+      }
+    }
+    case 'dateTime': {
+      const operand = parseDateTime(node.value)
+      if (!operand) return () => false
+      return (v) => {
+        const t = parseDateTime(v)
+        return t !== undefined && ordered(op, compareInstants(t, operand))
+      }
+    }
+    default: {
+      const operand = prepareString(String(node.value), attribute)
+      return (v) => {
+        const raw = toStringValue(v)
+        if (raw === undefined) return false
+        const s = prepareString(raw, attribute)
+        switch (op) {
+          case 'co':
+            return s.includes(operand)
+          case 'sw':
+            return s.startsWith(operand)
+          case 'ew':
+            return s.endsWith(operand)
+          case 'eq':
+            return s === operand
+          case 'ne':
+            return s !== operand
+          default:
+            return ordered(op, compareCodePoints(s, operand))
+        }
+      }
+    }
+  }
+}
+
+/** Apply an ordering operator to a comparison result (`eq`/`ne` included). */
+function ordered(op: CompareNode['op'], cmp: number): boolean {
+  switch (op) {
+    case 'eq':
+      return cmp === 0
+    case 'ne':
+      return cmp !== 0
+    case 'gt':
+      return cmp > 0
+    case 'ge':
+      return cmp >= 0
+    case 'lt':
+      return cmp < 0
+    case 'le':
+      return cmp <= 0
+    default:
+      return false
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The typed facade over the generated parser (grammar/scim-filter.peggy): limits, syntax errors
+ * mapped to SCIM errors with the column, and schema resolution.
+ * @module
+ */
+import debugFactory from 'debug'
+import { InvalidFilterError, InvalidPathError, type ScimError } from '../errors'
+import type { CompiledResourceType } from '../schema/registry'
+import type { FilterNode, ParsedFilter, ParsedPath, PatchPath } from './ast'
+import { parse as peggyParse, SyntaxError as PeggySyntaxError } from './generated/parser'
+import { resolveChildPath, resolveFilter, resolveTopPath } from './resolve'
+
+const debug = debugFactory('scim:filter')
+
+/**
+ * Resource limits for filters (FLT-008). Exceeding one yields 400 `invalidFilter` naming the limit.
+ * All are checked before or right after the (recursive-descent) parser runs, so hostile input can
+ * neither exhaust the stack nor take long.
+ */
+export interface FilterLimits {
+  /** Maximum length in UTF-16 code units. Default 4096. */
+  readonly maxLength?: number
+  /** Maximum nesting of parentheses and brackets. Default 32. */
+  readonly maxDepth?: number
+  /** Maximum number of attribute expressions (`attr op value`, `attr pr`). Default 200. */
+  readonly maxTerms?: number
+}
+
+/** The defaults of {@link FilterLimits}. */
+export const DEFAULT_FILTER_LIMITS: Readonly<Required<FilterLimits>> = Object.freeze({
+  maxLength: 4096,
+  maxDepth: 32,
+  maxTerms: 200,
+})
+
+type Fail = (detail: string, cause?: unknown) => ScimError
+
+const filterFail: Fail = (detail, cause) => new InvalidFilterError(detail, cause === undefined ? undefined : { cause })
+const pathFail: Fail = (detail, cause) => new InvalidPathError(detail, cause === undefined ? undefined : { cause })
+
+/**
+ * Maximum nesting of `(` and `[` outside string literals, computed by a linear scan. Single-quoted
+ * strings (FLT-061) are recognised only where a value can start (after whitespace), because a bare
+ * word such as `O'Malley` may contain a quote.
+ */
+export function nestingDepth(text: string): number {
+  let depth = 0
+  let max = 0
+  const n = text.length
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x22 /* " */ || (c === 0x27 /* ' */ && (i === 0 || text[i - 1] === ' ' || text[i - 1] === '\t'))) {
+      for (i++; i < n && text.charCodeAt(i) !== c; i++) if (text.charCodeAt(i) === 0x5c /* \ */) i++
+    } else if (c === 0x28 /* ( */ || c === 0x5b /* [ */) {
+      depth++
+      if (depth > max) max = depth
+    } else if (c === 0x29 /* ) */ || c === 0x5d /* ] */) {
+      depth--
+    }
+  }
+  return max
+}
+
+/** Number of attribute expressions in a parsed tree (iterative). */
+function countTerms(root: ParsedFilter): number {
+  let terms = 0
+  const stack: ParsedFilter[] = [root]
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    switch (node.type) {
+      case 'and':
+      case 'or':
+        for (const f of node.filters) stack.push(f)
+        break
+      case 'not':
+      case 'valuePath':
+        stack.push(node.filter)
+        break
+      default:
+        terms++
+    }
+  }
+  return terms
+}
+
+function checkLimits(text: string, limits: FilterLimits | undefined, what: string): Required<FilterLimits> {
+  const l = { ...DEFAULT_FILTER_LIMITS, ...limits }
+  if (text.length > l.maxLength) {
+    throw new InvalidFilterError(`The ${what} is longer than the limit of ${l.maxLength} characters (maxLength)`)
+  }
+  if (nestingDepth(text) > l.maxDepth) {
+    throw new InvalidFilterError(`The ${what} is nested deeper than the limit of ${l.maxDepth} levels (maxDepth)`)
+  }
+  return l
+}
+
+function checkTerms(tree: ParsedFilter, l: Required<FilterLimits>, what: string): void {
+  if (countTerms(tree) > l.maxTerms) {
+    throw new InvalidFilterError(`The ${what} has more than the limit of ${l.maxTerms} expressions (maxTerms)`)
+  }
+}
+
+function runParser(text: string, startRule: 'Filter' | 'Path', fail: (err: PeggySyntaxError) => ScimError): unknown {
+  try {
+    return peggyParse(text, { startRule })
+  } catch (err) {
+    if (err instanceof PeggySyntaxError) throw fail(err)
+    if (err instanceof RangeError) {
+      // Only reachable when a host raises maxDepth far beyond the default.
+      throw new InvalidFilterError(`The ${startRule === 'Filter' ? 'filter' : 'path'} is nested too deeply`, { cause: err })
+    }
+    throw err
+  }
+}
+
+function syntaxDetail(kind: string, err: PeggySyntaxError): string {
+  return `Invalid ${kind} at column ${err.location.start.column}: ${err.message}`
+}
+
+/**
+ * Parse a filter without resolving attribute names: the grammar's `Filter` start rule.
+ *
+ * @throws {InvalidFilterError} empty filter (FLT-009), a limit exceeded (FLT-008), or a syntax error
+ *   (the detail names the column).
+ * @example parseFilterSyntax('userName eq "bjensen"') // { type: 'compare', path: { text: 'userName', ... }, ... }
+ */
+export function parseFilterSyntax(text: string, limits?: FilterLimits): ParsedFilter {
+  if (typeof text !== 'string' || /^[ \t\r\n]*$/.test(text)) {
+    throw new InvalidFilterError('The filter must contain at least one valid expression')
+  }
+  const l = checkLimits(text, limits, 'filter')
+  const tree = runParser(text, 'Filter', (err) => filterFail(syntaxDetail('filter', err), err)) as ParsedFilter
+  checkTerms(tree, l, 'filter')
+  return tree
+}
+
+/**
+ * Parse and resolve a filter (RFC 7644 §3.4.2.2) against one resource type. The result is what
+ * adapters receive and what {@link compileFilter} evaluates.
+ *
+ * @throws {InvalidFilterError} (400 invalidFilter) for an empty filter, a limit, a syntax error
+ *   (with the column), an unknown operator (named), an unknown or ambiguous attribute (named),
+ *   a `returned: never` attribute, or an operator/value unsupported for the attribute type.
+ * @example
+ * const users = registry.bySegment('Users')!
+ * parseFilter('emails[type eq "work" and value co "@example.com"]', users)
+ */
+export function parseFilter(text: string, resourceType: CompiledResourceType, limits?: FilterLimits): FilterNode {
+  const tree = parseFilterSyntax(text, limits)
+  const resolved = resolveFilter(tree, resourceType)
+  debug('filter %s resolved on %s', tree.type, resourceType.name)
+  return resolved
+}
+
+/** Offsets of the first `[` and its matching `]` (outside strings), for classifying PATCH path errors. */
+function bracketSpan(text: string): [number, number] {
+  const open = text.indexOf('[')
+  if (open < 0) return [-1, -1]
+  let quote = 0
+  for (let i = open + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (quote) {
+      if (c === 0x5c) i++
+      else if (c === quote) quote = 0
+    } else if (c === 0x22) quote = c
+    else if (c === 0x5d) return [open, i]
+  }
+  return [open, text.length]
+}
+
+/**
+ * Parse the grammar's `Path` start rule without resolution.
+ *
+ * @throws {InvalidPathError} for a path that does not parse, except that a syntax error inside the
+ *   brackets of a valuePath throws {@link InvalidFilterError} (RFC 7644 Table 9; PAT-006).
+ */
+export function parsePathSyntax(text: string, limits?: FilterLimits): ParsedPath {
+  if (typeof text !== 'string' || /^[ \t\r\n]*$/.test(text)) throw new InvalidPathError('The path must not be empty')
+  const l = checkLimits(text, limits, 'path')
+  const parsed = runParser(text, 'Path', (err) => {
+    const [open, close] = bracketSpan(text)
+    const at = err.location.start.offset
+    return open >= 0 && at > open && at <= close
+      ? filterFail(syntaxDetail('filter in path', err), err)
+      : pathFail(syntaxDetail('path', err), err)
+  }) as ParsedPath
+  if (parsed.filter) checkTerms(parsed.filter, l, 'path filter')
+  return parsed
+}
+
+/**
+ * Parse and resolve a PATCH path, `PATH = attrPath / valuePath [subAttr]` (RFC 7644 §3.5.2,
+ * Figure 7). Paths may name `returned: never` attributes (`password` is writable); FLT-030 does not
+ * apply (a path names exactly what it targets).
+ *
+ * Error choice (PAT-006): the path itself failing to parse, an unknown or ambiguous attribute, a
+ * filter on a non-complex attribute, `attr.sub[...]`, or an unknown sub-attribute after `]` throw
+ * {@link InvalidPathError}; anything wrong *inside* the brackets (syntax, unknown sub-attribute,
+ * operator/type) throws {@link InvalidFilterError}. A path that is only an extension URN is
+ * rejected with InvalidPathError (use a no-path operation to write a whole extension).
+ *
+ * @example parsePath('emails[type eq "work"].value', users) // { attribute: emails, filter, sub: emails.value }
+ */
+export function parsePath(text: string, resourceType: CompiledResourceType, limits?: FilterLimits): PatchPath {
+  const parsed = parsePathSyntax(text, limits)
+  const attribute = resolveTopPath(resourceType, parsed.attribute, pathFail)
+  if (!parsed.filter) return { attribute }
+  if (attribute.def.type !== 'complex' || !attribute.children || attribute.parent) {
+    throw new InvalidPathError(`'${parsed.attribute.text}' is not a complex attribute; a value filter [...] needs one`)
+  }
+  const filter = resolveFilter(parsed.filter, resourceType, attribute)
+  if (parsed.sub === undefined) return { attribute, filter }
+  const sub = resolveChildPath(attribute, { text: parsed.sub, name: parsed.sub }, pathFail)
+  return { attribute, filter, sub }
+}

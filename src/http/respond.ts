@@ -1,0 +1,32 @@
+/**
+ * The only place responses are written (CONVENTIONS §6.7). Every body is
+ * `application/scim+json; charset=utf-8` (MT-001), whatever the request's `Accept` (MT-005).
+ * @module
+ */
+import type { ServerResponse } from 'node:http'
+
+/** The media type of every response body (MT-001). */
+export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8'
+
+/** Send a JSON body (or none, for 204/304) with extra headers. */
+export function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers?: Readonly<Record<string, string>>,
+): void {
+  if (res.headersSent) {
+    res.end()
+    return
+  }
+  res.statusCode = status
+  if (headers) for (const name of Object.keys(headers)) res.setHeader(name, headers[name] as string)
+  if (body === undefined || status === 204 || status === 304) {
+    res.end()
+    return
+  }
+  const text = JSON.stringify(body)
+  res.setHeader('Content-Type', SCIM_CONTENT_TYPE)
+  res.setHeader('Content-Length', Buffer.byteLength(text))
+  res.end(text)
+}

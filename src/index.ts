@@ -1,0 +1,76 @@
+/**
+ * scim-router: a SCIM 2.0 service provider (RFC 7643, RFC 7644) as an Express/Connect middleware
+ * over a typed storage adapter.
+ * @packageDocumentation
+ */
+export { scimRouter } from './router'
+export type { ScimMiddleware } from './router'
+export type {
+  ScimRouterOptions,
+  DefaultContext,
+  SchemaInput,
+  ExtensionRegistration,
+  ResourceTypeRegistration,
+  FilterLimits,
+} from './options'
+export { MemoryAdapter } from './memory-adapter'
+export type { MemoryAdapterOptions } from './memory-adapter'
+export type {
+  ScimAdapter,
+  AdapterCapabilities,
+  StoredResource,
+  Version,
+  GetQuery,
+  ListQuery,
+  ListResult,
+  CreateQuery,
+  ReplaceQuery,
+  DeleteQuery,
+  SortSpec,
+  UniqueConstraint,
+} from './adapter'
+export { bearerToken, BEARER_SCHEME } from './auth'
+export type { Authenticate, AuthenticationScheme } from './auth'
+export {
+  ScimError,
+  InvalidFilterError,
+  TooManyError,
+  InvalidSyntaxError,
+  InvalidPathError,
+  NoTargetError,
+  InvalidValueError,
+  MutabilityError,
+  InvalidVersionError,
+  SensitiveError,
+  UnauthorizedError,
+  ForbiddenError,
+  NotFoundError,
+  MethodNotAllowedError,
+  UniquenessError,
+  PreconditionFailedError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  InternalServerError,
+  NotImplementedError,
+  isScimError,
+} from './errors'
+export type { ScimType, ScimErrorEnvelope } from './errors'
+export type {
+  AttributeDefinition,
+  AttributeInput,
+  AttributeType,
+  Mutability,
+  Returned,
+  Uniqueness,
+  SchemaDefinition,
+  ResourceTypeDefinition,
+} from './schema/types'
+export type { AttributeInfo } from './schema/registry'
+export {
+  USER_SCHEMA,
+  GROUP_SCHEMA,
+  ENTERPRISE_USER_SCHEMA,
+  userSchema,
+  groupSchema,
+  enterpriseUserSchema,
+} from './schema/core-schemas'

@@ -1,0 +1,190 @@
+/**
+ * Router options, their defaults, and their validation (done once, in `scimRouter()`).
+ * @module
+ */
+import type { IncomingMessage } from 'node:http'
+import type { Authenticate, AuthenticationScheme } from './auth'
+import type { AttributeInput } from './schema/types'
+
+/** A schema document as a host registers it; attribute characteristics default per RFC 7643 §2.2. */
+export interface SchemaInput {
+  /** Schema URN, e.g. `urn:ietf:params:scim:schemas:extension:acme:2.0:User`. */
+  id: string
+  name?: string
+  description?: string
+  attributes: AttributeInput[]
+}
+
+/** A schema extension attached to a resource type (RFC 7643 §3.3, EXT-020). */
+export interface ExtensionRegistration {
+  /** Name of the resource type to extend, e.g. `User`. */
+  resourceType: string
+  schema: SchemaInput
+  /** Whether every resource of the type must carry the extension. Default false. */
+  required?: boolean
+}
+
+/** A custom resource type (EXT-024), served with the same machinery as Users and Groups. */
+export interface ResourceTypeRegistration {
+  /** Name, e.g. `Role`; the value of `meta.resourceType`. */
+  name: string
+  /** Endpoint with a leading slash, e.g. `/Roles`. */
+  endpoint: string
+  description?: string
+  schema: SchemaInput
+}
+
+/** Limits on filters (FLT-008). */
+export interface FilterLimits {
+  /** Maximum filter length in characters. Default 4096. */
+  maxLength: number
+  /** Maximum nesting depth of parentheses and brackets. Default 32. */
+  maxDepth: number
+  /** Maximum number of attribute expressions. Default 200. */
+  maxTerms: number
+}
+
+/** The context every adapter call receives when no `context` option is given. */
+export interface DefaultContext<P = unknown> {
+  /** What `authenticate` returned (undefined with `authenticate: 'none'`). */
+  principal: P
+  /** `principal.tenant` when it is a string. */
+  tenant?: string
+}
+
+/**
+ * Options of `scimRouter()`.
+ * @typeParam Ctx - the per-request context handed to every adapter call.
+ * @typeParam P - the principal `authenticate` resolves to.
+ */
+export interface ScimRouterOptions<Ctx = DefaultContext, P = unknown> {
+  /**
+   * Authenticates every request (AUTH-001). Required: pass `bearerToken(...)`, your own function,
+   * or the string `'none'` to deliberately serve without authentication (e.g. behind a gateway).
+   */
+  authenticate: Authenticate<P> | 'none'
+  /** Builds the adapter context from the request and principal. Default: `{ principal, tenant: principal.tenant }`. */
+  context?: (req: IncomingMessage, principal: P) => Ctx | Promise<Ctx>
+  /**
+   * Absolute base URL the router is reachable at, e.g. `https://app.example.com/scim/v2`. Used for
+   * `meta.location`, `Location` and `$ref`. Default: derived from the request's Host header and mount path.
+   */
+  baseUrl?: string
+  /** Derive the base URL from `X-Forwarded-Proto`/`X-Forwarded-Host` (only without `baseUrl`). Default false. */
+  trustProxy?: boolean
+  /** Page size when the client sends no `count` (LST-007). Default 100. */
+  defaultPageSize?: number
+  /** Largest page ever returned; larger `count`s are clamped (LST-022). Default 100. */
+  maxPageSize?: number
+  /** Maximum request body size in bytes (MT-020). Default 1 MiB. */
+  maxBodyBytes?: number
+  /**
+   * Answer strictly per RFC where IdPs deviate from it (Appendix A): no `"True"`/`"False"` booleans,
+   * no object where an array is expected. Default false.
+   */
+  strict?: boolean
+  /** Reject unknown attributes and bodies without `schemas` (RES-005, RES-032). Default false. */
+  strictSchema?: boolean
+  /** Enforce case-insensitive uniqueness of Group `displayName` (RES-022). Default true. */
+  groupDisplayNameUnique?: boolean
+  /** Serve discovery endpoints without authentication (DSC-002). Default true. */
+  publicDiscovery?: boolean
+  /** `documentationUri` of `/ServiceProviderConfig`. */
+  documentationUri?: string
+  /** `authenticationSchemes` of `/ServiceProviderConfig`. Default: taken from `bearerToken()`, else bearer. */
+  authenticationSchemes?: AuthenticationScheme[]
+  /** Extra schema extensions (EXT-020). */
+  extensions?: ExtensionRegistration[]
+  /** Extra resource types (EXT-024). */
+  resourceTypes?: ResourceTypeRegistration[]
+  /** Attribute paths a PUT keeps when omitted (RES-041). `active` and `password` always are. */
+  putPreserve?: string[]
+  /** Keep Group `members` when a PUT omits them (RES-041). Default false: omitted means none. */
+  preserveMembersOnPut?: boolean
+  /** Attribute paths that may not appear in a GET filter (403 sensitive, LST-012). Default none. */
+  sensitiveFilterAttributes?: string[]
+  /** Filter limits (FLT-008). */
+  filterLimits?: Partial<FilterLimits>
+  /**
+   * Most resources the router scans when it evaluates a filter the adapter cannot
+   * (`canFilter` false); beyond it the query is answered 400 tooMany. Default 10000.
+   */
+  scanLimit?: number
+}
+
+/** Options after defaults and validation. */
+export interface ResolvedOptions {
+  baseUrl: string | undefined
+  trustProxy: boolean
+  defaultPageSize: number
+  maxPageSize: number
+  maxBodyBytes: number
+  strict: boolean
+  strictSchema: boolean
+  groupDisplayNameUnique: boolean
+  publicDiscovery: boolean
+  documentationUri: string | undefined
+  putPreserve: Set<string>
+  preserveMembersOnPut: boolean
+  sensitiveFilterAttributes: string[]
+  filterLimits: FilterLimits
+  scanLimit: number
+}
+
+function positiveInt(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new TypeError(`scimRouter options: ${name} must be a positive integer`)
+  }
+  return value
+}
+
+/** Apply defaults and validate; throws a TypeError naming the bad option. */
+export function resolveOptions(options: ScimRouterOptions<unknown, unknown>): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('scimRouter(adapter, options): options are required')
+  if (options.authenticate === undefined) {
+    throw new TypeError(
+      "scimRouter options: 'authenticate' is required. Use bearerToken(token), your own function, or authenticate: 'none' to serve without authentication on purpose.",
+    )
+  }
+  if (options.authenticate !== 'none' && typeof options.authenticate !== 'function') {
+    throw new TypeError("scimRouter options: 'authenticate' must be a function or 'none'")
+  }
+  if (options.context !== undefined && typeof options.context !== 'function') {
+    throw new TypeError("scimRouter options: 'context' must be a function")
+  }
+  let baseUrl: string | undefined
+  if (options.baseUrl !== undefined) {
+    let parsed: URL
+    try {
+      parsed = new URL(options.baseUrl)
+    } catch {
+      throw new TypeError(`scimRouter options: baseUrl '${options.baseUrl}' is not an absolute URL`)
+    }
+    if (parsed.search || parsed.hash) throw new TypeError('scimRouter options: baseUrl must not have a query or fragment')
+    baseUrl = options.baseUrl.replace(/\/+$/, '')
+  }
+  const maxPageSize = positiveInt('maxPageSize', options.maxPageSize, 100)
+  const defaultPageSize = Math.min(positiveInt('defaultPageSize', options.defaultPageSize, 100), maxPageSize)
+  return {
+    baseUrl,
+    trustProxy: options.trustProxy === true,
+    defaultPageSize,
+    maxPageSize,
+    maxBodyBytes: positiveInt('maxBodyBytes', options.maxBodyBytes, 1024 * 1024),
+    strict: options.strict === true,
+    strictSchema: options.strictSchema === true,
+    groupDisplayNameUnique: options.groupDisplayNameUnique !== false,
+    publicDiscovery: options.publicDiscovery !== false,
+    documentationUri: options.documentationUri,
+    putPreserve: new Set(['active', 'password', ...(options.putPreserve ?? [])]),
+    preserveMembersOnPut: options.preserveMembersOnPut === true,
+    sensitiveFilterAttributes: options.sensitiveFilterAttributes ?? [],
+    filterLimits: {
+      maxLength: positiveInt('filterLimits.maxLength', options.filterLimits?.maxLength, 4096),
+      maxDepth: positiveInt('filterLimits.maxDepth', options.filterLimits?.maxDepth, 32),
+      maxTerms: positiveInt('filterLimits.maxTerms', options.filterLimits?.maxTerms, 200),
+    },
+    scanLimit: positiveInt('scanLimit', options.scanLimit, 10000),
+  }
+}

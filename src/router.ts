@@ -1,0 +1,267 @@
+/**
+ * `scimRouter()`: compiles options, schemas and adapter checks once, and returns a plain
+ * `(req, res, next)` middleware that mounts unchanged in Express 4, Express 5 and Connect, at the
+ * root or under any prefix. It owns every path below its mount point and has a single error
+ * boundary: a `ScimError` becomes its envelope, anything else a generic 500 (cause logged).
+ * @module
+ */
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import createDebug from 'debug'
+import { assertAdapter, type ScimAdapter, type UniqueConstraint } from './adapter'
+import { AUTH_SCHEME, BEARER_SCHEME, type AuthenticationScheme } from './auth'
+import { InternalServerError, NotFoundError, NotImplementedError, UnauthorizedError, isScimError } from './errors'
+import { discovery } from './handlers/discovery'
+import {
+  createResource,
+  deleteResource,
+  getResource,
+  listResources,
+  replaceResource,
+  searchResources,
+} from './handlers/resources'
+import { send } from './http/respond'
+import { resolveOptions, type DefaultContext, type ScimRouterOptions, type SchemaInput } from './options'
+import {
+  enterpriseUserSchema,
+  groupResourceType,
+  groupSchema,
+  userResourceType,
+  userSchema,
+} from './schema/core-schemas'
+import { createRegistry, type CompiledResourceType } from './schema/registry'
+import type { RenderContext } from './schema/render'
+import { defineAttribute, type ResourceTypeDefinition, type SchemaDefinition } from './schema/types'
+import type { Call, Service } from './service'
+
+const log = createDebug('scim:router')
+const logError = createDebug('scim:error')
+
+/** A Connect/Express-compatible middleware. */
+export type ScimMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void
+
+const DISCOVERY = new Set(['ServiceProviderConfig', 'ResourceTypes', 'Schemas'])
+
+function toSchema(input: SchemaInput): SchemaDefinition {
+  if (typeof input?.id !== 'string' || !/^urn:[^\s]+$/i.test(input.id)) {
+    throw new TypeError(`scimRouter options: schema id '${String(input?.id)}' must be a URN`)
+  }
+  return {
+    id: input.id,
+    name: input.name ?? input.id.split(':').pop() ?? input.id,
+    description: input.description ?? '',
+    attributes: (input.attributes ?? []).map(defineAttribute),
+  }
+}
+
+function buildService(adapter: ScimAdapter<unknown>, options: ScimRouterOptions<unknown, unknown>): Service {
+  const resolved = resolveOptions(options)
+  const schemas: SchemaDefinition[] = [userSchema, groupSchema, enterpriseUserSchema]
+  const types: ResourceTypeDefinition[] = [
+    { ...userResourceType, schemaExtensions: [...userResourceType.schemaExtensions] },
+    { ...groupResourceType, schemaExtensions: [] },
+  ]
+  for (const rt of options.resourceTypes ?? []) {
+    const schema = toSchema(rt.schema)
+    schemas.push(schema)
+    types.push({ name: rt.name, endpoint: rt.endpoint, description: rt.description ?? rt.name, schema: schema.id, schemaExtensions: [] })
+  }
+  for (const ext of options.extensions ?? []) {
+    const schema = toSchema(ext.schema)
+    const target = types.find((t) => t.name.toLowerCase() === String(ext.resourceType).toLowerCase())
+    if (!target) throw new TypeError(`scimRouter options: extension ${schema.id} names unknown resource type '${ext.resourceType}'`)
+    const core = schemas.find((s) => s.id === target.schema)
+    const clash = schema.attributes.find((a) => core?.attributes.some((c) => c.name.toLowerCase() === a.name.toLowerCase()))
+    if (clash) throw new TypeError(`scimRouter options: extension ${schema.id} redefines core attribute '${clash.name}' (EXT-020)`)
+    schemas.push(schema)
+    target.schemaExtensions.push({ schema: schema.id, required: ext.required === true })
+  }
+  let registry
+  try {
+    registry = createRegistry(schemas, types)
+  } catch (err) {
+    throw new TypeError(`scimRouter options: ${(err as Error).message}`)
+  }
+  const unique = new Map<string, UniqueConstraint[]>()
+  for (const rt of registry.resourceTypes) {
+    const list: UniqueConstraint[] = []
+    for (const info of rt.ordered) {
+      if (info.common) continue
+      const isUnique =
+        info.def.uniqueness !== 'none' || (rt.name === 'Group' && info.def.name === 'displayName' && resolved.groupDisplayNameUnique)
+      if (isUnique && info.def.type === 'string' && !info.def.multiValued) list.push({ path: info.path, caseExact: info.def.caseExact })
+    }
+    unique.set(rt.name, list)
+  }
+  const marked = options.authenticate !== 'none' ? (options.authenticate as unknown as Record<symbol, unknown>)[AUTH_SCHEME] : undefined
+  const authenticationSchemes: AuthenticationScheme[] = options.authenticationSchemes ?? [(marked as AuthenticationScheme | undefined) ?? BEARER_SCHEME]
+  return {
+    adapter,
+    options: resolved,
+    registry,
+    unique,
+    segments: new Map(registry.resourceTypes.map((rt) => [rt.name, rt.segment])),
+    authenticationSchemes,
+    patchSupported: false,
+  }
+}
+
+/** Split `/a/b%2Fc/` into decoded segments; a trailing slash is accepted (EP-002). */
+function splitPath(url: string): { segments: string[]; query: URLSearchParams } | undefined {
+  const q = url.indexOf('?')
+  const path = q < 0 ? url : url.slice(0, q)
+  const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1))
+  const parts = path.split('/').filter((p) => p !== '')
+  try {
+    return { segments: parts.map((p) => decodeURIComponent(p)), query }
+  } catch {
+    return undefined
+  }
+}
+
+function baseUrlOf(svc: Service, req: IncomingMessage): string {
+  if (svc.options.baseUrl) return svc.options.baseUrl
+  const headers = req.headers
+  const forwarded = (name: string): string | undefined => {
+    const v = headers[name]
+    return svc.options.trustProxy && typeof v === 'string' ? (v.split(',')[0] ?? '').trim() || undefined : undefined
+  }
+  const proto = forwarded('x-forwarded-proto') ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http')
+  const host = forwarded('x-forwarded-host') ?? headers.host ?? 'localhost'
+  // Mount path: Express keeps it in req.baseUrl; Connect only in originalUrl minus url.
+  const r = req as IncomingMessage & { originalUrl?: string; baseUrl?: string }
+  let mount = typeof r.baseUrl === 'string' ? r.baseUrl : ''
+  if (!mount && typeof r.originalUrl === 'string' && r.url !== undefined) {
+    const strip = (u: string): string => u.split('?')[0] ?? ''
+    const full = strip(r.originalUrl)
+    const rest = strip(r.url)
+    mount = rest !== '/' && full.endsWith(rest) ? full.slice(0, full.length - rest.length) : full.replace(/\/$/, '')
+  }
+  return `${proto}://${host}${mount}`.replace(/\/+$/, '')
+}
+
+function notImplemented(allow: string, detail?: string): NotImplementedError {
+  return new NotImplementedError(detail ?? 'This endpoint does not support the request method', { headers: { Allow: allow } })
+}
+
+async function authenticate(
+  options: ScimRouterOptions<unknown, unknown>,
+  req: IncomingMessage,
+): Promise<unknown> {
+  if (options.authenticate === 'none') return undefined
+  let principal: unknown
+  try {
+    principal = await options.authenticate(req)
+  } catch (err) {
+    if (isScimError(err)) throw err
+    throw new UnauthorizedError(undefined, { cause: err })
+  }
+  if (principal === null || principal === undefined || principal === false) throw new UnauthorizedError()
+  return principal
+}
+
+async function dispatch(svc: Service, options: ScimRouterOptions<unknown, unknown>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const split = splitPath(req.url ?? '/')
+  if (!split) throw new NotFoundError('Malformed request path')
+  const { segments, query } = split
+  const method = (req.method ?? 'GET').toUpperCase()
+  const head = segments[0]
+  const isDiscovery = head !== undefined && DISCOVERY.has(head)
+  const principal = isDiscovery && svc.options.publicDiscovery ? undefined : await authenticate(options, req)
+  const render: RenderContext = { baseUrl: baseUrlOf(svc, req), segments: svc.segments }
+
+  if (isDiscovery) {
+    if (method !== 'GET' && method !== 'HEAD') throw notImplemented('GET')
+    if (segments.length > 2) throw new NotFoundError('Unknown endpoint')
+    discovery(svc, { req, res, segments, query, ctx: undefined, render })
+    return
+  }
+  const ctx = options.context ? await options.context(req, principal) : defaultContext(principal)
+  const call: Call = { req, res, segments, query, ctx, render }
+
+  if (head === undefined) {
+    throw new NotFoundError('Unknown endpoint')
+  }
+  if (head === 'Me') throw new NotImplementedError('/Me is not configured on this service provider (RFC 7644 §3.11)')
+  if (head === 'Bulk') throw notImplemented('POST', 'Bulk operations are not supported (RFC 7644 §3.7)')
+  if (head === '.search') throw notImplemented('POST', 'Root-level search is not supported (RFC 7644 §3.4.3)')
+
+  const rt: CompiledResourceType | undefined = svc.registry.bySegment(head)
+  if (!rt) throw new NotFoundError(`Unknown endpoint '/${head}'`)
+  const id = segments[1]
+  if (segments.length > 2) throw new NotFoundError('Unknown endpoint')
+  if (id === undefined) {
+    if (method === 'GET' || method === 'HEAD') return listResources(svc, call, rt)
+    if (method === 'POST') return createResource(svc, call, rt)
+    throw notImplemented('GET, POST')
+  }
+  if (id === '.search') {
+    if (method === 'POST') return searchResources(svc, call, rt)
+    throw notImplemented('POST')
+  }
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      return getResource(svc, call, rt, id)
+    case 'PUT':
+      return replaceResource(svc, call, rt, id)
+    case 'DELETE':
+      return deleteResource(svc, call, rt, id)
+    case 'PATCH':
+      throw notImplemented('GET, PUT, DELETE', 'PATCH is not supported by this service provider')
+    default:
+      throw notImplemented('GET, PUT, DELETE')
+  }
+}
+
+function defaultContext(principal: unknown): DefaultContext {
+  const tenant = (principal as { tenant?: unknown } | null | undefined)?.tenant
+  return typeof tenant === 'string' ? { principal, tenant } : { principal }
+}
+
+function respondError(res: ServerResponse, err: unknown): void {
+  if (isScimError(err)) {
+    if (err.status >= 500) logError('%s: %O', err.code, err.cause ?? err)
+    else log('%d %s: %s', err.status, err.code, err.message)
+    send(res, err.status, err.toErrorEnvelope(), err.headers)
+    return
+  }
+  const correlationId = randomUUID()
+  logError('unexpected error %s: %O', correlationId, err)
+  const wrapped = new InternalServerError(`Internal server error (correlation id ${correlationId})`)
+  send(res, 500, wrapped.toErrorEnvelope())
+}
+
+/**
+ * Create the SCIM 2.0 service provider middleware.
+ *
+ * @param adapter - storage adapter (see {@link ScimAdapter}; {@link MemoryAdapter} is the reference).
+ * @param options - see {@link ScimRouterOptions}; `authenticate` is required.
+ * @returns a `(req, res, next)` middleware for Express 4, Express 5 or Connect.
+ * @throws TypeError at once when the adapter or options are invalid.
+ *
+ * @example
+ * ```ts
+ * import express from 'express'
+ * import { scimRouter, MemoryAdapter, bearerToken } from 'scim-router'
+ *
+ * const app = express()
+ * app.use('/scim/v2', scimRouter(new MemoryAdapter(), {
+ *   baseUrl: 'https://app.example.com/scim/v2',
+ *   authenticate: bearerToken(process.env.SCIM_TOKEN!),
+ * }))
+ * app.listen(8080)
+ * ```
+ */
+export function scimRouter<Ctx = DefaultContext, P = unknown>(
+  adapter: ScimAdapter<Ctx>,
+  options: ScimRouterOptions<Ctx, P>,
+): ScimMiddleware {
+  assertAdapter(adapter)
+  const opts = options as unknown as ScimRouterOptions<unknown, unknown>
+  const svc = buildService(adapter as ScimAdapter<unknown>, opts)
+  log('router ready: %s', svc.registry.resourceTypes.map((rt) => rt.segment).join(', '))
+  return function scim(req, res, _next) {
+    dispatch(svc, opts, req, res).catch((err: unknown) => respondError(res, err))
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * What `scimRouter()` compiles once and every handler shares: the adapter, the resolved options,
+ * the schema registry and per-type tables. Per-request state lives in {@link Call}.
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ScimAdapter, StoredResource, UniqueConstraint } from './adapter'
+import { InternalServerError } from './errors'
+import type { ResolvedOptions } from './options'
+import type { CompiledResourceType, SchemaRegistry } from './schema/registry'
+import type { RenderContext } from './schema/render'
+import type { AuthenticationScheme } from './auth'
+
+/** The compiled router state. */
+export interface Service {
+  readonly adapter: ScimAdapter<unknown>
+  readonly options: ResolvedOptions
+  readonly registry: SchemaRegistry
+  /** Uniqueness constraints per resource type name, derived from the schemas (RES-020, RES-022). */
+  readonly unique: ReadonlyMap<string, readonly UniqueConstraint[]>
+  /** Resource type name → endpoint segment, for `$ref`. */
+  readonly segments: ReadonlyMap<string, string>
+  readonly authenticationSchemes: readonly AuthenticationScheme[]
+  /** Whether PATCH is served (advertised in ServiceProviderConfig). */
+  readonly patchSupported: boolean
+}
+
+/** One request in flight. Nothing is written onto `req` (CONVENTIONS §3.1). */
+export interface Call {
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  /** Decoded path segments relative to the mount point. */
+  readonly segments: readonly string[]
+  readonly query: URLSearchParams
+  /** The adapter context (tenant, principal). */
+  readonly ctx: unknown
+  readonly render: RenderContext
+}
+
+/** RES-002: ids the adapter returns must be non-empty strings without `bulkId`. */
+export function checkStored(stored: StoredResource): StoredResource {
+  if (typeof stored?.id !== 'string' || stored.id === '' || stored.id.includes('bulkId')) {
+    throw new InternalServerError(undefined, { cause: new Error(`adapter returned an invalid id: ${JSON.stringify(stored?.id)}`) })
+  }
+  if (typeof stored.version !== 'string' || !(stored.created instanceof Date) || !(stored.lastModified instanceof Date)) {
+    throw new InternalServerError(undefined, { cause: new Error(`adapter returned a resource without version/created/lastModified (id ${stored.id})`) })
+  }
+  return stored
+}
+
+/** The resource type served at a path segment, with its uniqueness constraints. */
+export function uniqueFor(svc: Service, rt: CompiledResourceType): readonly UniqueConstraint[] {
+  return svc.unique.get(rt.name) ?? []
+}

@@ -1,0 +1,89 @@
+/**
+ * The HTTP test matrix: every e2e suite runs against Express 4, Express 5 and Connect, mounted at
+ * the root and under a prefix (issue 2 "Done when").
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import connect from 'connect'
+import express5 from 'express'
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const express4 = require('express4') as typeof express5
+import request from 'supertest'
+import { MemoryAdapter, bearerToken, scimRouter, type ScimRouterOptions } from '../../src'
+
+export const TOKEN = 'good-token'
+export const AUTH = { Authorization: `Bearer ${TOKEN}` }
+export const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
+export const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group'
+export const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
+export const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error'
+export const LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse'
+
+export type Host = 'express4' | 'express5' | 'connect'
+export interface Variant {
+  name: string
+  host: Host
+  mount: string
+}
+
+export const VARIANTS: Variant[] = (['express4', 'express5', 'connect'] as const).flatMap((host) => [
+  { name: `${host} at /`, host, mount: '' },
+  { name: `${host} at /scim/v2`, host, mount: '/scim/v2' },
+])
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void
+
+/** Build an app for a variant; `setup` may add middleware (e.g. express.json()) before the router. */
+export function makeApp(
+  v: Variant,
+  options: Partial<ScimRouterOptions<any, any>> = {},
+  adapter: MemoryAdapter<any> = new MemoryAdapter(),
+  before?: (app: any) => void,
+): Handler {
+  const router = scimRouter(adapter, { authenticate: bearerToken(TOKEN), ...options } as ScimRouterOptions<any, any>)
+  if (v.host === 'connect') {
+    const app = connect()
+    before?.(app)
+    if (v.mount) app.use(v.mount, router as never)
+    else app.use(router as never)
+    return app as unknown as Handler
+  }
+  const app = v.host === 'express4' ? express4() : express5()
+  before?.(app)
+  if (v.mount) app.use(v.mount, router)
+  else app.use(router)
+  return app as unknown as Handler
+}
+
+/** A supertest agent with the variant's prefix applied to paths. */
+export function client(v: Variant, app: Handler) {
+  const agent = request(app)
+  const p = (path: string) => v.mount + path
+  return {
+    get: (path: string) => agent.get(p(path)).set(AUTH),
+    post: (path: string, body?: unknown) => {
+      const r = agent.post(p(path)).set(AUTH).set('Content-Type', 'application/scim+json')
+      return body === undefined ? r : r.send(typeof body === 'string' ? body : JSON.stringify(body))
+    },
+    put: (path: string, body: unknown) =>
+      agent.put(p(path)).set(AUTH).set('Content-Type', 'application/scim+json').send(typeof body === 'string' ? body : JSON.stringify(body)),
+    patch: (path: string, body: unknown) =>
+      agent.patch(p(path)).set(AUTH).set('Content-Type', 'application/scim+json').send(typeof body === 'string' ? body : JSON.stringify(body)),
+    delete: (path: string) => agent.delete(p(path)).set(AUTH),
+    raw: agent,
+    path: p,
+  }
+}
+
+export type Client = ReturnType<typeof client>
+
+/** Assert the RFC 7644 §3.12 error envelope (ERR-001, ERR-003, MT-001). */
+export function expectError(res: request.Response, status: number, scimType?: string): void {
+  expect(res.status).toBe(status)
+  expect(res.headers['content-type']).toMatch(/^application\/scim\+json/)
+  expect(res.body.schemas).toEqual([ERROR])
+  expect(res.body.status).toBe(String(status))
+  expect(typeof res.body.detail).toBe('string')
+  expect(res.body.detail.length).toBeGreaterThan(0)
+  if (scimType) expect(res.body.scimType).toBe(scimType)
+  else expect(res.body).not.toHaveProperty('scimType')
+}
