@@ -97,6 +97,11 @@ export interface ScimRouterOptions<Ctx = DefaultContext, P = unknown> {
   extensions?: ExtensionRegistration[]
   /** Extra resource types (EXT-024). */
   resourceTypes?: ResourceTypeRegistration[]
+  /**
+   * Status of a successful Group PATCH without `attributes`/`excludedAttributes` (PAT-090): 204, as
+   * Entra asks, or 200 with the Group. Default 204.
+   */
+  groupPatchResponse?: 200 | 204
   /** Attribute paths a PUT keeps when omitted (RES-041). `active` and `password` always are. */
   putPreserve?: string[]
   /** Keep Group `members` when a PUT omits them (RES-041). Default false: omitted means none. */
@@ -125,6 +130,7 @@ export interface ResolvedOptions {
   publicDiscovery: boolean
   documentationUri: string | undefined
   putPreserve: Set<string>
+  groupPatchResponse: 200 | 204
   preserveMembersOnPut: boolean
   sensitiveFilterAttributes: string[]
   filterLimits: FilterLimits
@@ -177,6 +183,7 @@ export function resolveOptions(options: ScimRouterOptions<unknown, unknown>): Re
     groupDisplayNameUnique: options.groupDisplayNameUnique !== false,
     publicDiscovery: options.publicDiscovery !== false,
     documentationUri: options.documentationUri,
+    groupPatchResponse: options.groupPatchResponse === 200 ? 200 : 204,
     putPreserve: new Set(['active', 'password', ...(options.putPreserve ?? [])]),
     preserveMembersOnPut: options.preserveMembersOnPut === true,
     sensitiveFilterAttributes: options.sensitiveFilterAttributes ?? [],

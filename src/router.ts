@@ -20,6 +20,7 @@ import {
   replaceResource,
   searchResources,
 } from './handlers/resources'
+import { patchResource } from './handlers/patch'
 import { send } from './http/respond'
 import { resolveOptions, type DefaultContext, type ScimRouterOptions, type SchemaInput } from './options'
 import {
@@ -102,7 +103,7 @@ function buildService(adapter: ScimAdapter<unknown>, options: ScimRouterOptions<
     unique,
     segments: new Map(registry.resourceTypes.map((rt) => [rt.name, rt.segment])),
     authenticationSchemes,
-    patchSupported: false,
+    patchSupported: true,
   }
 }
 
@@ -208,9 +209,9 @@ async function dispatch(svc: Service, options: ScimRouterOptions<unknown, unknow
     case 'DELETE':
       return deleteResource(svc, call, rt, id)
     case 'PATCH':
-      throw notImplemented('GET, PUT, DELETE', 'PATCH is not supported by this service provider')
+      return patchResource(svc, call, rt, id)
     default:
-      throw notImplemented('GET, PUT, DELETE')
+      throw notImplemented('GET, PUT, PATCH, DELETE')
   }
 }
 

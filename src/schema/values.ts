@@ -6,7 +6,7 @@
  * string ever becomes an object key here (CONVENTIONS §6.5).
  * @module
  */
-import { InvalidValueError } from '../errors'
+import { InvalidSyntaxError, InvalidValueError } from '../errors'
 import type { AttributeInfo } from './registry'
 
 /** Options that change how lenient value parsing is. */
@@ -76,7 +76,22 @@ function parseScalar(info: AttributeInfo, value: unknown, opts: ValueOptions): u
   }
 }
 
-/** Parse one complex value: sub-attributes matched case-insensitively, readOnly ones dropped. */
+/**
+ * Parse one element of a complex attribute (one value of a multi-valued one): sub-attributes matched
+ * case-insensitively, readOnly ones dropped unless `keepReadOnly`. Returns {@link UNASSIGNED} when
+ * nothing is left.
+ */
+export function parseElement(info: AttributeInfo, value: unknown, opts: ValueOptions, keepReadOnly = false): Parsed {
+  return parseComplex(info, value, opts, keepReadOnly)
+}
+
+/**
+ * Complex attributes whose `$ref` the server generates from `value` when rendering (render.ts
+ * `withRefs`): a client-sent `$ref` is ignored on input (EXT-007, RES-061), so that resending a
+ * GET body changes nothing (RES-009).
+ */
+const GENERATED_REF = new Set(['manager', 'members', 'groups'])
+
 function parseComplex(info: AttributeInfo, value: unknown, opts: ValueOptions, keepReadOnly: boolean): Parsed {
   let v = value
   // EXT-007: a bare string for a complex attribute with a `value` sub-attribute (manager: "123").
@@ -89,8 +104,12 @@ function parseComplex(info: AttributeInfo, value: unknown, opts: ValueOptions, k
   const seen = new Set<string>()
   let onlyEmptyStrings = true
   let assigned = 0
+  const names = new Set<string>()
   for (const key of Object.keys(v)) {
     const lower = key.toLowerCase()
+    // RES-004: the same name twice in different case is a malformed body.
+    if (names.has(lower)) throw new InvalidSyntaxError(`Attribute '${info.path}.${key}' appears more than once with different letter case`)
+    names.add(lower)
     let sub = info.children?.get(lower)
     // EXT-007 (OneLogin): SCIM 1.1 `managerId` means `value`.
     if (!sub && lower === 'managerid' && info.children?.has('value')) sub = info.children.get('value')
@@ -98,6 +117,7 @@ function parseComplex(info: AttributeInfo, value: unknown, opts: ValueOptions, k
     if (seen.has(sub.def.name)) throw new InvalidValueError(`Attribute '${sub.path}' appears more than once`)
     seen.add(sub.def.name)
     if (sub.def.mutability === 'readOnly' && !keepReadOnly) continue
+    if (sub.def.name === '$ref' && !keepReadOnly && GENERATED_REF.has(info.def.name)) continue
     const raw = (v as Record<string, unknown>)[key]
     if (raw === null || raw === undefined) continue
     const parsed = sub.def.multiValued ? parseMulti(sub, raw, opts, keepReadOnly) : parseScalar(sub, raw, opts)
