@@ -1,0 +1,147 @@
+/**
+ * Lifecycle events: what changed, derived after a write has been committed, so the host app can
+ * react — above all, end a deprovisioned user's sessions at once, whichever verb the IdP used.
+ * @module
+ */
+import createDebug from 'debug'
+import type { StoredResource } from './adapter'
+
+const log = createDebug('scim:events')
+
+/** Fields every event carries. */
+export interface ScimEventBase<Ctx = unknown> {
+  /** Resource type name, e.g. `User`. */
+  resourceType: string
+  /** The resource id. */
+  id: string
+  /** The adapter context of the request (tenant, principal). */
+  ctx: Ctx
+  /** `ctx.tenant` when it is a string, for convenience. */
+  tenant?: string
+  /** When the change was committed (the resource's `lastModified`, or the delete time). */
+  at: Date
+}
+
+/**
+ * A lifecycle event, fired after the change is committed. Resources are as rendered to clients
+ * (`password` and other `returned: never` attributes are never included).
+ *
+ * - `user.deprovisioned` fires once for a deactivation (`active` became false, by PATCH in any
+ *   dialect or by PUT) and for a delete: the one place to revoke access.
+ * - `group.members.added` / `group.members.removed` list the member ids that changed.
+ */
+export type ScimEvent<Ctx = unknown> = ScimEventBase<Ctx> &
+  (
+    | { type: 'user.created'; resource: Record<string, unknown> }
+    | { type: 'user.updated'; resource: Record<string, unknown> }
+    | { type: 'user.deactivated'; resource: Record<string, unknown> }
+    | { type: 'user.reactivated'; resource: Record<string, unknown> }
+    | { type: 'user.deleted' }
+    | { type: 'user.deprovisioned'; reason: 'deactivated' | 'deleted' }
+    | { type: 'group.created'; resource: Record<string, unknown> }
+    | { type: 'group.updated'; resource: Record<string, unknown> }
+    | { type: 'group.deleted' }
+    | { type: 'group.members.added'; memberIds: string[] }
+    | { type: 'group.members.removed'; memberIds: string[] }
+    | { type: 'resource.created'; resource: Record<string, unknown> }
+    | { type: 'resource.updated'; resource: Record<string, unknown> }
+    | { type: 'resource.deleted' }
+  )
+
+/** The names of {@link ScimEvent} types. */
+export type ScimEventType = ScimEvent['type']
+
+/** Receives lifecycle events. A thrown error or rejection is logged on `scim:events`, never undoes the change. */
+export type EventHandler<Ctx = unknown> = (event: ScimEvent<Ctx>) => void | Promise<void>
+
+function memberIds(stored: StoredResource | null | undefined): string[] {
+  const members = stored?.attributes['members']
+  if (!Array.isArray(members)) return []
+  return members.flatMap((m) => (typeof (m as { value?: unknown })?.value === 'string' ? [(m as { value: string }).value] : []))
+}
+
+function isActive(stored: StoredResource | null | undefined): boolean | undefined {
+  const v = stored?.attributes['active']
+  return typeof v === 'boolean' ? v : undefined
+}
+
+/**
+ * Events implied by a committed change from `before` to `after` (null for create/delete).
+ * `render` renders the resource as clients see it.
+ */
+export function deriveEvents<Ctx>(
+  resourceType: string,
+  id: string,
+  before: StoredResource | null,
+  after: StoredResource | null,
+  ctx: Ctx,
+  render: (stored: StoredResource) => Record<string, unknown>,
+): ScimEvent<Ctx>[] {
+  const tenant = (ctx as { tenant?: unknown } | null | undefined)?.tenant
+  const base: ScimEventBase<Ctx> = { resourceType, id, ctx, at: after?.lastModified ?? new Date() }
+  if (typeof tenant === 'string') base.tenant = tenant
+  const out: ScimEvent<Ctx>[] = []
+  const kind = resourceType === 'User' ? 'user' : resourceType === 'Group' ? 'group' : 'resource'
+  if (!after) {
+    if (kind === 'user') {
+      out.push({ ...base, type: 'user.deleted' }, { ...base, type: 'user.deprovisioned', reason: 'deleted' })
+    } else if (kind === 'group') {
+      const removed = memberIds(before)
+      out.push({ ...base, type: 'group.deleted' })
+      if (removed.length > 0) out.push({ ...base, type: 'group.members.removed', memberIds: removed })
+    } else out.push({ ...base, type: 'resource.deleted' })
+    return out
+  }
+  const resource = render(after)
+  if (!before) {
+    if (kind === 'user') out.push({ ...base, type: 'user.created', resource })
+    else if (kind === 'group') {
+      out.push({ ...base, type: 'group.created', resource })
+      const added = memberIds(after)
+      if (added.length > 0) out.push({ ...base, type: 'group.members.added', memberIds: added })
+    } else out.push({ ...base, type: 'resource.created', resource })
+    return out
+  }
+  if (kind === 'user') {
+    out.push({ ...base, type: 'user.updated', resource })
+    const was = isActive(before)
+    const now = isActive(after)
+    if (was !== false && now === false) {
+      out.push({ ...base, type: 'user.deactivated', resource }, { ...base, type: 'user.deprovisioned', reason: 'deactivated' })
+    } else if (was === false && now === true) {
+      out.push({ ...base, type: 'user.reactivated', resource })
+    }
+  } else if (kind === 'group') {
+    out.push({ ...base, type: 'group.updated', resource })
+    const old = new Set(memberIds(before))
+    const cur = new Set(memberIds(after))
+    const added = [...cur].filter((m) => !old.has(m))
+    const removed = [...old].filter((m) => !cur.has(m))
+    if (added.length > 0) out.push({ ...base, type: 'group.members.added', memberIds: added })
+    if (removed.length > 0) out.push({ ...base, type: 'group.members.removed', memberIds: removed })
+  } else out.push({ ...base, type: 'resource.updated', resource })
+  return out
+}
+
+/**
+ * Deliver events to the handler, in order. With `wait`, the response waits for the handler (so an
+ * app can revoke sessions before the IdP hears "done"); otherwise delivery runs in the background.
+ * Errors are logged and swallowed: the change is committed whatever the hook does.
+ */
+export async function deliverEvents<Ctx>(handler: EventHandler<Ctx> | undefined, events: ScimEvent<Ctx>[], wait: boolean): Promise<void> {
+  if (!handler || events.length === 0) return
+  const run = async (): Promise<void> => {
+    for (const event of events) {
+      try {
+        await handler(event)
+      } catch (err) {
+        log('onEvent handler failed for %s %s/%s: %O', event.type, event.resourceType, event.id, err)
+      }
+    }
+  }
+  if (wait) await run()
+  else
+    void run().catch(
+      /* c8 ignore next */ (err: unknown) => log('event delivery failed: %O', err),
+    )
+}
