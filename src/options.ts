@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import type { Authenticate, AuthenticationScheme } from './auth'
+import type { EventHandler } from './events'
 import type { AttributeInput } from './schema/types'
 
 /** A schema document as a host registers it; attribute characteristics default per RFC 7643 §2.2. */
@@ -111,6 +112,23 @@ export interface ScimRouterOptions<Ctx = DefaultContext, P = unknown> {
   /** Filter limits (FLT-008). */
   filterLimits?: Partial<FilterLimits>
   /**
+   * Lifecycle events (user created/updated/deactivated/reactivated/deleted/deprovisioned, group
+   * created/updated/deleted, members added/removed), fired after each committed change.
+   */
+  onEvent?: EventHandler<Ctx>
+  /**
+   * Wait for `onEvent` before answering (default true), so an app can revoke a deprovisioned
+   * user's sessions before the IdP hears "done". False: deliver in the background.
+   */
+  awaitEvents?: boolean
+  /**
+   * Serve `/Me` (RFC 7644 §3.11): map the authenticated principal to the id of its User, or null
+   * when it has none (404). Without this option `/Me` answers 501.
+   */
+  me?: (principal: P, ctx: Ctx) => string | null | undefined | Promise<string | null | undefined>
+  /** Enable `POST /Bulk` (RFC 7644 §3.7). Default off (501). */
+  bulk?: boolean | { maxOperations?: number; maxPayloadSize?: number }
+  /**
    * Most resources the router scans when it evaluates a filter the adapter cannot
    * (`canFilter` false); beyond it the query is answered 400 tooMany. Default 10000.
    */
@@ -135,6 +153,8 @@ export interface ResolvedOptions {
   sensitiveFilterAttributes: string[]
   filterLimits: FilterLimits
   scanLimit: number
+  awaitEvents: boolean
+  bulk: { maxOperations: number; maxPayloadSize: number } | undefined
 }
 
 function positiveInt(name: string, value: unknown, fallback: number): number {
@@ -143,6 +163,15 @@ function positiveInt(name: string, value: unknown, fallback: number): number {
     throw new TypeError(`scimRouter options: ${name} must be a positive integer`)
   }
   return value
+}
+
+function resolveBulk(bulk: ScimRouterOptions<unknown, unknown>['bulk']): ResolvedOptions['bulk'] {
+  if (bulk === undefined || bulk === false) return undefined
+  const o = bulk === true ? {} : bulk
+  return {
+    maxOperations: positiveInt('bulk.maxOperations', o.maxOperations, 1000),
+    maxPayloadSize: positiveInt('bulk.maxPayloadSize', o.maxPayloadSize, 1048576),
+  }
 }
 
 /** Apply defaults and validate; throws a TypeError naming the bad option. */
@@ -155,6 +184,9 @@ export function resolveOptions(options: ScimRouterOptions<unknown, unknown>): Re
   }
   if (options.authenticate !== 'none' && typeof options.authenticate !== 'function') {
     throw new TypeError("scimRouter options: 'authenticate' must be a function or 'none'")
+  }
+  for (const name of ['onEvent', 'me'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`scimRouter options: '${name}' must be a function`)
   }
   if (options.context !== undefined && typeof options.context !== 'function') {
     throw new TypeError("scimRouter options: 'context' must be a function")
@@ -193,5 +225,7 @@ export function resolveOptions(options: ScimRouterOptions<unknown, unknown>): Re
       maxTerms: positiveInt('filterLimits.maxTerms', options.filterLimits?.maxTerms, 200),
     },
     scanLimit: positiveInt('scanLimit', options.scanLimit, 10000),
+    awaitEvents: options.awaitEvents !== false,
+    bulk: resolveBulk(options.bulk),
   }
 }

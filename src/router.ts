@@ -21,7 +21,9 @@ import {
   searchResources,
 } from './handlers/resources'
 import { patchResource } from './handlers/patch'
+import { readJsonBody } from './http/body'
 import { send } from './http/respond'
+import { runBulk } from './handlers/bulk'
 import { resolveOptions, type DefaultContext, type ScimRouterOptions, type SchemaInput } from './options'
 import {
   enterpriseUserSchema,
@@ -33,7 +35,7 @@ import {
 import { createRegistry, type CompiledResourceType } from './schema/registry'
 import type { RenderContext } from './schema/render'
 import { defineAttribute, type ResourceTypeDefinition, type SchemaDefinition } from './schema/types'
-import type { Call, Service } from './service'
+import type { Call, Reply, Service } from './service'
 
 const log = createDebug('scim:router')
 const logError = createDebug('scim:error')
@@ -104,6 +106,8 @@ function buildService(adapter: ScimAdapter<unknown>, options: ScimRouterOptions<
     segments: new Map(registry.resourceTypes.map((rt) => [rt.name, rt.segment])),
     authenticationSchemes,
     patchSupported: true,
+    onEvent: options.onEvent as Service['onEvent'],
+    awaitEvents: resolved.awaitEvents,
   }
 }
 
@@ -161,32 +165,15 @@ async function authenticate(
   return principal
 }
 
-async function dispatch(svc: Service, options: ScimRouterOptions<unknown, unknown>, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const split = splitPath(req.url ?? '/')
-  if (!split) throw new NotFoundError('Malformed request path')
-  const { segments, query } = split
-  const method = (req.method ?? 'GET').toUpperCase()
-  const head = segments[0]
-  const isDiscovery = head !== undefined && DISCOVERY.has(head)
-  const principal = isDiscovery && svc.options.publicDiscovery ? undefined : await authenticate(options, req)
-  const render: RenderContext = { baseUrl: baseUrlOf(svc, req), segments: svc.segments }
+/** Methods whose requests carry a JSON body we read. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH'])
 
-  if (isDiscovery) {
-    if (method !== 'GET' && method !== 'HEAD') throw notImplemented('GET')
-    if (segments.length > 2) throw new NotFoundError('Unknown endpoint')
-    discovery(svc, { req, res, segments, query, ctx: undefined, render })
-    return
-  }
-  const ctx = options.context ? await options.context(req, principal) : defaultContext(principal)
-  const call: Call = { req, res, segments, query, ctx, render }
-
-  if (head === undefined) {
-    throw new NotFoundError('Unknown endpoint')
-  }
-  if (head === 'Me') throw new NotImplementedError('/Me is not configured on this service provider (RFC 7644 §3.11)')
-  if (head === 'Bulk') throw notImplemented('POST', 'Bulk operations are not supported (RFC 7644 §3.7)')
-  if (head === '.search') throw notImplemented('POST', 'Root-level search is not supported (RFC 7644 §3.4.3)')
-
+/**
+ * Run one operation on a resource endpoint: `/{Type}`, `/{Type}/{id}`, `/{Type}/.search`. Shared by
+ * HTTP requests and `/Bulk` operations, so both behave identically (BLK-004).
+ */
+export async function execute(svc: Service, method: string, segments: readonly string[], call: Call): Promise<Reply> {
+  const head = segments[0] as string
   const rt: CompiledResourceType | undefined = svc.registry.bySegment(head)
   if (!rt) throw new NotFoundError(`Unknown endpoint '/${head}'`)
   const id = segments[1]
@@ -206,13 +193,65 @@ async function dispatch(svc: Service, options: ScimRouterOptions<unknown, unknow
       return getResource(svc, call, rt, id)
     case 'PUT':
       return replaceResource(svc, call, rt, id)
-    case 'DELETE':
-      return deleteResource(svc, call, rt, id)
     case 'PATCH':
       return patchResource(svc, call, rt, id)
+    case 'DELETE':
+      return deleteResource(svc, call, rt, id)
     default:
       throw notImplemented('GET, PUT, PATCH, DELETE')
   }
+}
+
+async function dispatch(svc: Service, options: ScimRouterOptions<unknown, unknown>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const split = splitPath(req.url ?? '/')
+  if (!split) throw new NotFoundError('Malformed request path')
+  const { segments, query } = split
+  const method = (req.method ?? 'GET').toUpperCase()
+  const head = segments[0]
+  const isDiscovery = head !== undefined && DISCOVERY.has(head)
+  const principal = isDiscovery && svc.options.publicDiscovery ? undefined : await authenticate(options, req)
+  const render: RenderContext = { baseUrl: baseUrlOf(svc, req), segments: svc.segments }
+
+  if (isDiscovery) {
+    if (method !== 'GET' && method !== 'HEAD') throw notImplemented('GET')
+    if (segments.length > 2) throw new NotFoundError('Unknown endpoint')
+    send(res, 200, discovery(svc, segments, query, render))
+    return
+  }
+  if (head === undefined) throw new NotFoundError('Unknown endpoint')
+  if (head === '.search') throw notImplemented('POST', 'Root-level search is not supported (RFC 7644 §3.4.3)')
+  if (head === 'Bulk' && !svc.options.bulk) throw notImplemented('POST', 'Bulk operations are not enabled on this service provider (RFC 7644 §3.7)')
+  if (head === 'Me' && !options.me) throw new NotImplementedError('/Me is not configured on this service provider (RFC 7644 §3.11)')
+  if (head !== 'Bulk' && head !== 'Me' && !svc.registry.bySegment(head)) throw new NotFoundError(`Unknown endpoint '/${head}'`)
+
+  const ctx = options.context ? await options.context(req, principal) : defaultContext(principal)
+  let body: unknown
+  if (BODY_METHODS.has(method)) {
+    const limit = head === 'Bulk' && svc.options.bulk ? svc.options.bulk.maxPayloadSize : svc.options.maxBodyBytes
+    body = await readJsonBody(req, limit, head === 'Bulk' ? 'maxPayloadSize' : undefined)
+  }
+  const call: Call = { query, headers: req.headers, body, ctx, principal, render }
+  let reply: Reply
+  if (head === 'Bulk') {
+    if (method !== 'POST' || segments.length > 1) throw notImplemented('POST')
+    reply = await runBulk(svc, call, (m, segs, c) => execute(svc, m, segs, c))
+  } else if (head === 'Me') {
+    reply = await me(svc, options, method, segments, call)
+  } else {
+    reply = await execute(svc, method, segments, call)
+  }
+  send(res, reply.status, reply.body, reply.headers)
+}
+
+/** /Me (RFC 7644 §3.11): the authenticated principal's own User, served in place (EP-061). */
+async function me(svc: Service, options: ScimRouterOptions<unknown, unknown>, method: string, segments: readonly string[], call: Call): Promise<Reply> {
+  if (segments.length > 1) throw new NotFoundError('Unknown endpoint')
+  if (method === 'POST') throw notImplemented('GET, PUT, PATCH, DELETE', 'Creating a resource through /Me is not supported')
+  const id = await (options.me as NonNullable<typeof options.me>)(call.principal, call.ctx)
+  if (typeof id !== 'string' || id === '') throw new NotFoundError('The authenticated subject has no User resource')
+  const users = svc.registry.byName('User')
+  if (!users) throw new NotFoundError('Unknown endpoint')
+  return execute(svc, method, [users.segment, id], call)
 }
 
 function defaultContext(principal: unknown): DefaultContext {

@@ -3,13 +3,14 @@
  * the schema registry and per-type tables. Per-request state lives in {@link Call}.
  * @module
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingHttpHeaders } from 'node:http'
 import type { ScimAdapter, StoredResource, UniqueConstraint } from './adapter'
 import { InternalServerError } from './errors'
 import type { ResolvedOptions } from './options'
 import type { CompiledResourceType, SchemaRegistry } from './schema/registry'
 import type { RenderContext } from './schema/render'
 import type { AuthenticationScheme } from './auth'
+import type { EventHandler } from './events'
 
 /** The compiled router state. */
 export interface Service {
@@ -23,18 +24,32 @@ export interface Service {
   readonly authenticationSchemes: readonly AuthenticationScheme[]
   /** Whether PATCH is served (advertised in ServiceProviderConfig). */
   readonly patchSupported: boolean
+  /** Lifecycle event handler and whether responses wait for it. */
+  readonly onEvent: EventHandler<unknown> | undefined
+  readonly awaitEvents: boolean
 }
 
-/** One request in flight. Nothing is written onto `req` (CONVENTIONS §3.1). */
+/**
+ * One operation in flight, independent of HTTP so `/Bulk` runs the very same handlers as single
+ * requests. Nothing is written onto `req` (CONVENTIONS §3.1).
+ */
 export interface Call {
-  readonly req: IncomingMessage
-  readonly res: ServerResponse
-  /** Decoded path segments relative to the mount point. */
-  readonly segments: readonly string[]
   readonly query: URLSearchParams
+  /** Request headers that matter to handlers (`if-match`, `if-none-match`). */
+  readonly headers: IncomingHttpHeaders
+  /** The parsed JSON body; undefined when the request had none. */
+  readonly body: unknown
   /** The adapter context (tenant, principal). */
   readonly ctx: unknown
+  readonly principal: unknown
   readonly render: RenderContext
+}
+
+/** What a handler answers; `http/respond.ts` writes it. */
+export interface Reply {
+  status: number
+  body?: unknown
+  headers?: Record<string, string>
 }
 
 /** RES-002: ids the adapter returns must be non-empty strings without `bulkId`. */

@@ -5,7 +5,6 @@
  * @module
  */
 import { ForbiddenError, NotFoundError } from '../errors'
-import { send } from '../http/respond'
 import {
   GROUP_SCHEMA,
   LIST_RESPONSE,
@@ -14,7 +13,8 @@ import {
   SERVICE_PROVIDER_CONFIG_SCHEMA,
 } from '../schema/core-schemas'
 import type { AttributeDefinition, SchemaDefinition } from '../schema/types'
-import type { Call, Service } from '../service'
+import type { RenderContext } from '../schema/render'
+import type { Service } from '../service'
 
 interface Documents {
   spc: Record<string, unknown>
@@ -63,7 +63,7 @@ function build(svc: Service, baseUrl: string): Documents {
   if (o.documentationUri) spc['documentationUri'] = o.documentationUri
   Object.assign(spc, {
     patch: { supported: svc.patchSupported },
-    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+    bulk: o.bulk ? { supported: true, ...o.bulk } : { supported: false, maxOperations: 0, maxPayloadSize: 0 },
     filter: { supported: true, maxResults: o.maxPageSize },
     changePassword: { supported: svc.adapter.capabilities?.changePassword === true },
     sort: { supported: svc.adapter.capabilities?.sort !== false },
@@ -107,27 +107,26 @@ function listResponse(resources: unknown[]): Record<string, unknown> {
   return { schemas: [LIST_RESPONSE], totalResults: resources.length, startIndex: 1, itemsPerPage: resources.length, Resources: resources }
 }
 
-/** GET on a discovery endpoint. `segments[0]` names it; `segments[1]` is the optional id. */
-export function discovery(svc: Service, call: Call): void {
-  if (call.query.has('filter')) throw new ForbiddenError('Filtering is not supported on discovery endpoints')
-  const docs = documents(svc, call.render.baseUrl)
-  const [endpoint, id] = call.segments
+/** GET on a discovery endpoint: `segments[0]` names it, `segments[1]` is the optional id. Returns the body. */
+export function discovery(svc: Service, segments: readonly string[], query: URLSearchParams, render: RenderContext): unknown {
+  if (query.has('filter')) throw new ForbiddenError('Filtering is not supported on discovery endpoints')
+  const docs = documents(svc, render.baseUrl)
+  const [endpoint, id] = segments
   switch (endpoint) {
     case 'ServiceProviderConfig':
       if (id !== undefined) throw new NotFoundError('Unknown endpoint')
-      send(call.res, 200, docs.spc)
-      return
+      return docs.spc
     case 'ResourceTypes': {
-      if (id === undefined) return send(call.res, 200, listResponse(docs.resourceTypes))
+      if (id === undefined) return listResponse(docs.resourceTypes)
       const doc = docs.resourceTypes.find((d) => (d['name'] as string).toLowerCase() === id.toLowerCase())
       if (!doc) throw new NotFoundError(`Resource type '${id}' not found`)
-      return send(call.res, 200, doc)
+      return doc
     }
     case 'Schemas': {
-      if (id === undefined) return send(call.res, 200, listResponse(docs.schemas))
+      if (id === undefined) return listResponse(docs.schemas)
       const doc = docs.schemas.find((d) => (d['id'] as string).toLowerCase() === id.toLowerCase())
       if (!doc) throw new NotFoundError(`Schema '${id}' not found`)
-      return send(call.res, 200, doc)
+      return doc
     }
   }
   throw new NotFoundError('Unknown endpoint')

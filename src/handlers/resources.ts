@@ -1,63 +1,67 @@
 /**
- * Resource endpoints (RFC 7644 §3.3–§3.6): create, get, list/search, replace, delete.
+ * Resource endpoints (RFC 7644 §3.3–§3.6): create, get, list/search, replace, delete. Handlers take
+ * a {@link Call} (already authenticated, body parsed) and return a {@link Reply}, so `/Bulk` and
+ * `/Me` run exactly the same code as single requests.
  * @module
  */
 import type { ListQuery, SortSpec, StoredResource } from '../adapter'
-import { InvalidFilterError, InvalidValueError, NotFoundError, PreconditionFailedError, SensitiveError, TooManyError, isScimError } from '../errors'
+import { InvalidFilterError, InvalidValueError, NotFoundError, SensitiveError, TooManyError, isScimError } from '../errors'
+import { deliverEvents, deriveEvents } from '../events'
 import type { FilterNode } from '../filter/ast'
 import { compileFilter } from '../filter/evaluate'
 import { compareForSort } from '../filter/compare'
 import { parseFilter } from '../filter/parse'
-import { readJsonBody, requireObject } from '../http/body'
+import { requireObject } from '../http/body'
 import { parseInteger, parseList, parseSortOrder } from '../http/query'
-import { send } from '../http/respond'
 import { LIST_RESPONSE } from '../schema/core-schemas'
 import type { AttributeInfo, CompiledResourceType } from '../schema/registry'
 import { compileProjection, etagOf, locationOf, renderResource, type Projection } from '../schema/render'
 import { applyPut, assertRequired, parseResourceBody, type Attributes } from '../schema/resource'
 import { deepEqual } from '../schema/values'
 import { toView } from '../schema/view'
-import { checkStored, uniqueFor, type Call, type Service } from '../service'
+import { checkStored, uniqueFor, type Call, type Reply, type Service } from '../service'
+import { checkWritePreconditions, etagMatches, parseEtags } from './conditional'
 
 /** Headers of a single-resource response (RES-008). */
-function resourceHeaders(call: Call, rt: CompiledResourceType, stored: StoredResource): Record<string, string> {
+export function resourceHeaders(call: Call, rt: CompiledResourceType, stored: StoredResource): Record<string, string> {
   const location = locationOf(call.render, rt, stored.id)
   return { Location: location, 'Content-Location': location, ETag: etagOf(stored.version) }
 }
 
-function projectionFromQuery(rt: CompiledResourceType, query: URLSearchParams): Projection {
+/** The `attributes`/`excludedAttributes` projection of a request. */
+export function projectionOf(rt: CompiledResourceType, query: URLSearchParams): Projection {
   return compileProjection(rt, parseList(query.getAll('attributes')), parseList(query.getAll('excludedAttributes')))
 }
 
-/** The version a client pins with If-Match (RFC 7232 §3.1); `*` pins nothing but existence. */
-export function ifMatchVersion(call: Call): string | undefined {
-  const header = call.req.headers['if-match']
-  if (header === undefined) return undefined
-  const raw = header.trim()
-  if (raw === '*') return undefined
-  const m = /^(?:W\/)?"([^"]*)"$/.exec(raw)
-  // An unparseable or multi-valued If-Match never matches a single version.
-  return m ? (m[1] as string) : '\u0000'
+/** Fire lifecycle events for a committed change (issue 7); never fails the request. */
+export async function emitChange(
+  svc: Service,
+  call: Call,
+  rt: CompiledResourceType,
+  id: string,
+  before: StoredResource | null,
+  after: StoredResource | null,
+): Promise<void> {
+  if (!svc.onEvent) return
+  const events = deriveEvents(rt.name, id, before, after, call.ctx, (s) => renderResource(rt, s, call.render))
+  await deliverEvents(svc.onEvent, events, svc.awaitEvents)
 }
 
-/** GET /{Type}/{id} (RFC 7644 §3.4.1). */
-export async function getResource(svc: Service, call: Call, rt: CompiledResourceType, id: string): Promise<void> {
-  const projection = projectionFromQuery(rt, call.query)
+/** Read a resource or throw 404 (EP-021). */
+export async function mustGet(svc: Service, call: Call, rt: CompiledResourceType, id: string): Promise<StoredResource> {
   const stored = await svc.adapter.get({ resourceType: rt.name, id }, call.ctx)
   if (!stored) throw new NotFoundError(`${rt.name} ${id} not found`)
-  checkStored(stored)
-  const headers = resourceHeaders(call, rt, stored)
-  const inm = call.req.headers['if-none-match']
-  if (inm !== undefined && matchesEtag(inm, stored.version)) {
-    send(call.res, 304, undefined, headers)
-    return
-  }
-  send(call.res, 200, renderResource(rt, stored, call.render, projection), headers)
+  return checkStored(stored)
 }
 
-function matchesEtag(header: string, version: string): boolean {
-  const wanted = header.split(',').map((s) => s.trim())
-  return wanted.some((tag) => tag === '*' || tag.replace(/^W\//, '') === `"${version}"`)
+/** GET /{Type}/{id} (RFC 7644 §3.4.1); `If-None-Match` → 304 (ETG-020). */
+export async function getResource(svc: Service, call: Call, rt: CompiledResourceType, id: string): Promise<Reply> {
+  const projection = projectionOf(rt, call.query)
+  const inm = parseEtags(call.headers['if-none-match'])
+  const stored = await mustGet(svc, call, rt, id)
+  const headers = resourceHeaders(call, rt, stored)
+  if (inm && etagMatches(inm, stored.version)) return { status: 304, headers }
+  return { status: 200, body: renderResource(rt, stored, call.render, projection), headers }
 }
 
 /** Parameters of a query, from the query string (GET) or a SearchRequest body (POST .search). */
@@ -72,7 +76,7 @@ export interface QueryParams {
 }
 
 /** GET /{Type} (RFC 7644 §3.4.2). */
-export async function listResources(svc: Service, call: Call, rt: CompiledResourceType): Promise<void> {
+export async function listResources(svc: Service, call: Call, rt: CompiledResourceType): Promise<Reply> {
   const q = call.query
   const params: QueryParams = {
     filter: q.get('filter') ?? undefined,
@@ -83,11 +87,11 @@ export async function listResources(svc: Service, call: Call, rt: CompiledResour
     attributes: parseList(q.getAll('attributes')),
     excludedAttributes: parseList(q.getAll('excludedAttributes')),
   }
-  await runQuery(svc, call, rt, params, true)
+  return runQuery(svc, call, rt, params, true)
 }
 
-/** Run a list query and send the ListResponse. `viaGet` enables the sensitive-filter check (LST-012). */
-export async function runQuery(svc: Service, call: Call, rt: CompiledResourceType, params: QueryParams, viaGet: boolean): Promise<void> {
+/** Run a list query. `viaGet` enables the sensitive-filter check (LST-012). */
+export async function runQuery(svc: Service, call: Call, rt: CompiledResourceType, params: QueryParams, viaGet: boolean): Promise<Reply> {
   const opts = svc.options
   let filter: FilterNode | undefined
   if (params.filter !== undefined) {
@@ -111,13 +115,10 @@ export async function runQuery(svc: Service, call: Call, rt: CompiledResourceTyp
     result = await svc.adapter.list(query, call.ctx)
   }
   const resources = result.resources.slice(0, count).map((r) => renderResource(rt, checkStored(r), call.render, projection))
-  send(call.res, 200, {
-    schemas: [LIST_RESPONSE],
-    totalResults: result.totalResults,
-    startIndex,
-    itemsPerPage: resources.length,
-    Resources: resources,
-  })
+  return {
+    status: 200,
+    body: { schemas: [LIST_RESPONSE], totalResults: result.totalResults, startIndex, itemsPerPage: resources.length, Resources: resources },
+  }
 }
 
 /** Evaluate a filter the adapter cannot, over at most `scanLimit` resources (CONVENTIONS §4). */
@@ -156,7 +157,12 @@ function parseSort(svc: Service, rt: CompiledResourceType, sortBy: string | unde
   if (sortBy === undefined || sortBy.trim() === '') return undefined
   const order = parseSortOrder(sortOrder) ?? 'ascending'
   if (svc.adapter.capabilities?.sort === false) return undefined // LST-033
-  const resolved = rt.resolveText(sortBy.trim())
+  let resolved
+  try {
+    resolved = rt.resolveText(sortBy.trim())
+  } catch {
+    resolved = undefined
+  }
   if (!resolved || resolved.kind !== 'attribute') throw new InvalidValueError(`sortBy: unknown attribute '${sortBy}'`)
   const info = resolved.info
   if (info.def.type === 'complex') throw new InvalidValueError(`sortBy: '${sortBy}' is complex; name a sub-attribute (RFC 7644 §3.4.2.3)`)
@@ -196,10 +202,9 @@ function sensitiveError(): SensitiveError {
   return new SensitiveError('The filter references sensitive attributes; send the query with POST to the /.search endpoint (RFC 7644 §7.5.2)')
 }
 
-/** POST /{Type}/.search (RFC 7644 §3.4.3). */
-export async function searchResources(svc: Service, call: Call, rt: CompiledResourceType): Promise<void> {
-  const body = requireObject(await readJsonBody(call.req, svc.options.maxBodyBytes))
-  await runQuery(svc, call, rt, parseSearchRequest(body), false)
+/** POST /{Type}/.search (RFC 7644 §3.4.3). Query-string parameters are ignored (LST-064). */
+export async function searchResources(svc: Service, call: Call, rt: CompiledResourceType): Promise<Reply> {
+  return runQuery(svc, call, rt, parseSearchRequest(requireObject(call.body)), false)
 }
 
 /** Read a SearchRequest body: case-insensitive member names, arrays or comma strings (LST-061/062). */
@@ -247,16 +252,16 @@ function sentPaths(rt: CompiledResourceType, attrs: Attributes): Set<string> {
 }
 
 /** POST /{Type} (RFC 7644 §3.3). */
-export async function createResource(svc: Service, call: Call, rt: CompiledResourceType): Promise<void> {
-  const projection = projectionFromQuery(rt, call.query)
-  const body = requireObject(await readJsonBody(call.req, svc.options.maxBodyBytes))
-  const attrs = parseResourceBody(rt, body, svc.options)
+export async function createResource(svc: Service, call: Call, rt: CompiledResourceType): Promise<Reply> {
+  const projection = projectionOf(rt, call.query)
+  const attrs = parseResourceBody(rt, requireObject(call.body), svc.options)
   assertRequired(rt, attrs)
   const stored = checkStored(await svc.adapter.create({ resourceType: rt.name, attributes: attrs, unique: uniqueFor(svc, rt) }, call.ctx))
-  send(call.res, 201, renderResource(rt, stored, call.render, projection, sentPaths(rt, attrs)), resourceHeaders(call, rt, stored))
+  await emitChange(svc, call, rt, stored.id, null, stored)
+  return { status: 201, body: renderResource(rt, stored, call.render, projection, sentPaths(rt, attrs)), headers: resourceHeaders(call, rt, stored) }
 }
 
-/** Attributes as the client can write them: readOnly (derived) ones removed, for no-op detection (RES-009). */
+/** Attributes as the client can write them: readOnly (derived) ones removed (RES-009, RES-063). */
 export function writableAttributes(rt: CompiledResourceType, attrs: Attributes): Attributes {
   const out: Attributes = {}
   for (const key of Object.keys(attrs)) {
@@ -267,52 +272,75 @@ export function writableAttributes(rt: CompiledResourceType, attrs: Attributes):
   return out
 }
 
-const MAX_RETRIES = 3
+/** How often a write re-reads and re-applies after losing a compare-and-swap race. */
+export const MAX_CAS_RETRIES = 8
 
-/** PUT /{Type}/{id} (RFC 7644 §3.5.1, RES-040..048). */
-export async function replaceResource(svc: Service, call: Call, rt: CompiledResourceType, id: string): Promise<void> {
-  const projection = projectionFromQuery(rt, call.query)
-  const body = requireObject(await readJsonBody(call.req, svc.options.maxBodyBytes))
-  const incoming = parseResourceBody(rt, body, svc.options)
-  assertRequired(rt, incoming) // RES-044: required attributes must be in the PUT body
-  const pinned = ifMatchVersion(call)
-  const preserve = new Set(svc.options.putPreserve)
-  if (svc.options.preserveMembersOnPut) preserve.add('members')
+/**
+ * Read–modify–write with compare-and-swap (ETG-030): `modify` computes the new attributes from the
+ * current ones (or undefined for "no change"). A lost race is retried with a fresh read unless the
+ * client pinned a version with If-Match, which then answers 412.
+ */
+export async function updateWithRetry(
+  svc: Service,
+  call: Call,
+  rt: CompiledResourceType,
+  id: string,
+  modify: (current: Attributes) => Attributes | undefined,
+): Promise<{ before: StoredResource; after: StoredResource; changed: boolean }> {
   for (let attempt = 0; ; attempt++) {
-    const current = await svc.adapter.get({ resourceType: rt.name, id }, call.ctx)
-    if (!current) throw new NotFoundError(`${rt.name} ${id} not found`)
-    checkStored(current)
-    if (pinned !== undefined && pinned !== current.version) throw new PreconditionFailedError()
-    const before = writableAttributes(rt, current.attributes)
-    const next = applyPut(rt, before, incoming, { preserve })
-    let stored: StoredResource
-    if (deepEqual(next, before)) {
-      stored = current // RES-009: nothing changed, nothing written
-    } else {
-      try {
-        stored = checkStored(
-          await svc.adapter.replace(
-            { resourceType: rt.name, id, attributes: next, expectedVersion: current.version, unique: uniqueFor(svc, rt) },
-            call.ctx,
-          ),
-        )
-      } catch (err) {
-        // A concurrent writer won the compare-and-swap: re-read and re-apply, unless the client pinned a version.
-        if (pinned === undefined && attempt < MAX_RETRIES && isScimError(err) && err.status === 412) continue
-        throw err
+    const before = await mustGet(svc, call, rt, id)
+    const pinned = checkWritePreconditions(call, before.version)
+    const next = modify(writableAttributes(rt, before.attributes))
+    if (next === undefined) return { before, after: before, changed: false }
+    try {
+      const after = checkStored(
+        await svc.adapter.replace(
+          { resourceType: rt.name, id, attributes: next, expectedVersion: before.version, unique: uniqueFor(svc, rt) },
+          call.ctx,
+        ),
+      )
+      return { before, after, changed: true }
+    } catch (err) {
+      if (!pinned && attempt < MAX_CAS_RETRIES && isScimError(err) && err.status === 412) {
+        await new Promise((r) => setTimeout(r, Math.random() * 2 * (attempt + 1)))
+        continue
       }
+      throw err
     }
-    send(call.res, 200, renderResource(rt, stored, call.render, projection, sentPaths(rt, incoming)), resourceHeaders(call, rt, stored))
-    return
   }
 }
 
+/** PUT /{Type}/{id} (RFC 7644 §3.5.1, RES-040..048). */
+export async function replaceResource(svc: Service, call: Call, rt: CompiledResourceType, id: string): Promise<Reply> {
+  const projection = projectionOf(rt, call.query)
+  const incoming = parseResourceBody(rt, requireObject(call.body), svc.options)
+  assertRequired(rt, incoming) // RES-044: required attributes must be in the PUT body
+  const preserve = new Set(svc.options.putPreserve)
+  if (svc.options.preserveMembersOnPut) preserve.add('members')
+  const { before, after, changed } = await updateWithRetry(svc, call, rt, id, (current) => {
+    const next = applyPut(rt, current, incoming, { preserve })
+    return deepEqual(next, current) ? undefined : next // RES-009: nothing changed, nothing written
+  })
+  if (changed) await emitChange(svc, call, rt, id, before, after)
+  return { status: 200, body: renderResource(rt, after, call.render, projection, sentPaths(rt, incoming)), headers: resourceHeaders(call, rt, after) }
+}
+
 /** DELETE /{Type}/{id} (RFC 7644 §3.6). */
-export async function deleteResource(svc: Service, call: Call, rt: CompiledResourceType, id: string): Promise<void> {
-  const pinned = ifMatchVersion(call)
-  const query: { resourceType: string; id: string; expectedVersion?: string } = { resourceType: rt.name, id }
-  // If-Match: * only requires existence (RFC 7232 §3.1), which the adapter's NotFound covers.
-  if (pinned !== undefined) query.expectedVersion = pinned
-  await svc.adapter.delete(query, call.ctx)
-  send(call.res, 204, undefined)
+export async function deleteResource(svc: Service, call: Call, rt: CompiledResourceType, id: string): Promise<Reply> {
+  const before = await mustGet(svc, call, rt, id)
+  const pinned = checkWritePreconditions(call, before.version)
+  await svc.adapter.delete(pinned ? { resourceType: rt.name, id, expectedVersion: before.version } : { resourceType: rt.name, id }, call.ctx)
+  await emitChange(svc, call, rt, id, before, null)
+  // EP-053: a deleted user left every group it was in; tell the app those memberships ended.
+  const groups = rt.name === 'User' ? before.attributes['groups'] : undefined
+  if (svc.onEvent && Array.isArray(groups)) {
+    const tenant = (call.ctx as { tenant?: unknown } | null)?.tenant
+    const events = (groups as { value?: unknown }[]).flatMap((g) =>
+      typeof g?.value === 'string'
+        ? [{ type: 'group.members.removed' as const, resourceType: 'Group', id: g.value, memberIds: [id], ctx: call.ctx, at: new Date(), ...(typeof tenant === 'string' ? { tenant } : {}) }]
+        : [],
+    )
+    await deliverEvents(svc.onEvent, events, svc.awaitEvents)
+  }
+  return { status: 204 }
 }

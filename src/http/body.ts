@@ -16,8 +16,10 @@ function isJsonType(contentType: string | undefined): boolean {
   return type === 'application/json' || type === 'application/scim+json' || (type.startsWith('application/') && type.endsWith('+json'))
 }
 
-function tooLarge(limit: number): PayloadTooLargeError {
-  return new PayloadTooLargeError(`Request body exceeds the maximum size of ${limit} bytes`)
+function tooLarge(limit: number, name?: string): PayloadTooLargeError {
+  return new PayloadTooLargeError(
+    name ? `The size of the bulk operation exceeds the ${name} (${limit}).` : `Request body exceeds the maximum size of ${limit} bytes`,
+  )
 }
 
 /**
@@ -27,7 +29,7 @@ function tooLarge(limit: number): PayloadTooLargeError {
  * @throws PayloadTooLargeError (413) above `limit` bytes.
  * @throws InvalidSyntaxError (400 invalidSyntax) for invalid UTF-8 or JSON.
  */
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, limit: number, limitName?: string): Promise<unknown> {
   const upstream = req as IncomingMessage & { body?: unknown; _body?: boolean }
   const contentType = req.headers['content-type']
   // An upstream parser already consumed the stream.
@@ -40,7 +42,7 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   const declared = req.headers['content-length']
   if (declared !== undefined && Number(declared) > limit) {
     req.resume()
-    throw tooLarge(limit)
+    throw tooLarge(limit, limitName)
   }
   const chunks: Buffer[] = []
   let size = 0
@@ -49,13 +51,13 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     size += buf.length
     if (size > limit) {
       req.resume()
-      throw tooLarge(limit)
+      throw tooLarge(limit, limitName)
     }
     chunks.push(buf)
   }
   if (size === 0) return undefined
   if (!isJsonType(contentType)) throw new UnsupportedMediaTypeError(`Unsupported Content-Type '${contentType}'; use application/scim+json`)
-  return parseText(decode(Buffer.concat(chunks, size)), limit, size)
+  return parseText(decode(Buffer.concat(chunks, size)), limit, size, limitName)
 }
 
 function decode(buf: Buffer): string {
@@ -66,8 +68,8 @@ function decode(buf: Buffer): string {
   }
 }
 
-function parseText(text: string, limit: number, bytes: number): unknown {
-  if (bytes > limit) throw tooLarge(limit)
+function parseText(text: string, limit: number, bytes: number, limitName?: string): unknown {
+  if (bytes > limit) throw tooLarge(limit, limitName)
   if (text.trim() === '') return undefined
   try {
     return JSON.parse(text)

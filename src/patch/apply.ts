@@ -12,7 +12,7 @@
  *   PAT-051), and read-only values equal to the stored ones (Okta's `id`) are ignored (PAT-013).
  * @module
  */
-import { InvalidPathError, MutabilityError, NoTargetError } from '../errors'
+import { InvalidPathError, InvalidValueError, MutabilityError, NoTargetError, isScimError } from '../errors'
 import type { FilterNode, PatchPath } from '../filter/ast'
 import { compileFilter } from '../filter/evaluate'
 import type { AttributeInfo, CompiledResourceType, ExtensionInfo } from '../schema/registry'
@@ -57,11 +57,17 @@ export function applyPatch(
   opts: PatchOptions,
 ): PatchResult {
   const s: State = { rt, attrs: structuredClone(current), id, opts, touched: new Set() }
-  for (const op of operations) {
-    if (op.extension) applyExtension(s, op.op, op.extension, op.value)
-    else if (op.path) applyPath(s, op.op, op.path, op.value, op.hasValue)
-    else applyPathless(s, op.op, op.value as Record<string, unknown>)
-  }
+  operations.forEach((op, i) => {
+    try {
+      if (op.extension) applyExtension(s, op.op, op.extension, op.value)
+      else if (op.path) applyPath(s, op.op, op.path, op.value, op.hasValue)
+      else applyPathless(s, op.op, op.value as Record<string, unknown>)
+    } catch (err) {
+      // Issue 4: the error names the failing operation.
+      if (isScimError(err)) err.message = `Operations[${i}] (${op.op}${op.pathText ? ` ${op.pathText}` : ''}): ${err.message}`
+      throw err
+    }
+  })
   for (const ext of rt.extensions.values()) {
     const c = s.attrs[ext.urn]
     if (c !== undefined && (typeof c !== 'object' || c === null || Object.keys(c).length === 0)) delete s.attrs[ext.urn]
@@ -112,9 +118,9 @@ function applyPathless(s: State, op: 'add' | 'replace' | 'remove', value: Record
     const top = info.parent ?? info
     // PAT-013: read-only values equal to the stored ones (Okta's group rename sends `id`) are ignored.
     if (top.common && top.def.name !== 'externalId') {
-      if (top.def.name === 'meta') continue
+      if (top.def.name === 'meta' && sameResourceType(s, info, v)) continue
       if (top.def.name === 'id' && v === s.id) continue
-      throw new MutabilityError(`Attribute '${top.path}' is read-only (RFC 7644 §3.5.2)`)
+      throw new MutabilityError(`Attribute '${info.path}' is read-only (RFC 7644 §3.5.2)`)
     }
     if (top.def.mutability === 'readOnly') {
       const h = holder(s, top, false)
@@ -122,6 +128,20 @@ function applyPathless(s: State, op: 'add' | 'replace' | 'remove', value: Record
     }
     applyPath(s, op, { attribute: info }, v, true)
   }
+}
+
+/**
+ * PAT-013: a path-less `meta` (or `meta.*`) echoed from a GET is ignored when its `resourceType`,
+ * if given, names this resource type; the server owns the rest of `meta`.
+ */
+function sameResourceType(s: State, info: AttributeInfo, v: unknown): boolean {
+  if (info.parent) return info.def.name !== 'resourceType' || v === s.rt.name
+  if (v === null || v === undefined) return true
+  if (typeof v !== 'object' || Array.isArray(v)) return false
+  for (const key of Object.keys(v)) {
+    if (key.toLowerCase() === 'resourcetype' && (v as Record<string, unknown>)[key] !== s.rt.name) return false
+  }
+  return true
 }
 
 function applyExtension(s: State, op: 'add' | 'replace' | 'remove', ext: ExtensionInfo, value: unknown): void {
@@ -135,7 +155,7 @@ function applyExtension(s: State, op: 'add' | 'replace' | 'remove', ext: Extensi
     if (op === 'replace') delete s.attrs[ext.urn]
     return
   }
-  if (typeof value !== 'object' || Array.isArray(value)) throw new InvalidPathError(`The value for '${ext.urn}' must be an object`)
+  if (typeof value !== 'object' || Array.isArray(value)) throw new InvalidValueError(`The value for '${ext.urn}' must be an object`)
   for (const key of Object.keys(value as object)) {
     const info = ext.attributes.get(key.toLowerCase())
     if (!info) {
@@ -202,6 +222,16 @@ function topLevelOp(s: State, op: 'add' | 'replace' | 'remove', info: AttributeI
   if (info.def.mutability === 'immutable' && old !== undefined && (parsed === UNASSIGNED || !deepEqual(old, parsed))) {
     throw new MutabilityError(`Attribute '${info.path}' is immutable and already set`)
   }
+  if (parsed === UNASSIGNED && info.def.type === 'complex' && !info.def.multiValued && clearedSubAttributes(info, value).length > 0) {
+    // `{"middleName": null}`: unassign those sub-attributes only, not the whole attribute.
+    if (typeof old === 'object' && old !== null) {
+      const merged: Element = { ...(old as Element) }
+      for (const sub of clearedSubAttributes(info, value)) delete merged[sub]
+      if (Object.keys(merged).length > 0) target[name] = merged
+      else delete target[name]
+    }
+    return
+  }
   if (parsed === UNASSIGNED) {
     // PAT-071: null (and "" for manager) unassigns; for add, an empty list adds nothing.
     if (op === 'replace' || !info.def.multiValued) delete target[name]
@@ -224,11 +254,32 @@ function topLevelOp(s: State, op: 'add' | 'replace' | 'remove', info: AttributeI
     target[name] = list
     return
   }
-  if (info.def.type === 'complex' && typeof old === 'object' && old !== null) {
-    target[name] = { ...(old as Element), ...(parsed as Element) } // PAT-021, PAT-043: merge
+  if (info.def.type === 'complex') {
+    // PAT-021, PAT-043: merge; sub-attributes given as null or "" are unassigned (RFC 7643 §2.5).
+    const merged: Element = { ...(typeof old === 'object' && old !== null ? (old as Element) : {}), ...(parsed as Element) }
+    for (const sub of clearedSubAttributes(info, value)) delete merged[sub]
+    if (Object.keys(merged).length > 0) target[name] = merged
+    else delete target[name]
     return
   }
   target[name] = parsed
+}
+
+/**
+ * Canonical names of the writable sub-attributes a complex value sets to null or "" (RFC 7643
+ * §2.5: assigning null unassigns). Accepts the EXT-007 one-element array.
+ */
+function clearedSubAttributes(info: AttributeInfo, value: unknown): string[] {
+  const v = Array.isArray(value) && value.length === 1 ? value[0] : value
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || !info.children) return []
+  const out: string[] = []
+  for (const key of Object.keys(v)) {
+    const raw = (v as Record<string, unknown>)[key]
+    if (raw !== null && raw !== '') continue
+    const sub = info.children.get(key.toLowerCase())
+    if (sub && sub.def.mutability !== 'readOnly') out.push(sub.def.name)
+  }
+  return out
 }
 
 function subAttributeOp(s: State, op: 'add' | 'replace' | 'remove', sub: AttributeInfo, value: unknown): void {

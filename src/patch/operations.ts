@@ -5,7 +5,7 @@
  * @module
  */
 import Ajv from 'ajv'
-import { InvalidSyntaxError, InvalidValueError, NoTargetError } from '../errors'
+import { InvalidSyntaxError, InvalidValueError, NoTargetError, TooManyError } from '../errors'
 import type { PatchPath } from '../filter/ast'
 import { parsePath } from '../filter/parse'
 import type { FilterLimits } from '../options'
@@ -45,16 +45,23 @@ const validateEnvelope = ajv.compile({
   },
 })
 
-/** Lower-case an object's member names; two spellings of one name are a syntax error. */
+/**
+ * Lower-case an object's member names; two spellings of one name are a syntax error. Members are
+ * defined, not assigned, so a client's `"__proto__"` member stays an own data property and never
+ * becomes the prototype the PatchOp fields are then inherited from.
+ */
 function lowerKeys(obj: Record<string, unknown>, what: string): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const key of Object.keys(obj)) {
     const lower = key.toLowerCase()
     if (Object.prototype.hasOwnProperty.call(out, lower)) throw new InvalidSyntaxError(`${what}: member '${key}' appears more than once`)
-    out[lower] = obj[key]
+    Object.defineProperty(out, lower, { value: obj[key], enumerable: true, writable: true, configurable: true })
   }
   return out
 }
+
+/** Default most operations one PatchOp message may carry (the RFC's bulk `maxOperations` default). */
+export const DEFAULT_MAX_PATCH_OPERATIONS = 1000
 
 const OPS = new Set(['add', 'remove', 'replace'])
 
@@ -64,13 +71,16 @@ const OPS = new Set(['add', 'remove', 'replace'])
  * @throws InvalidPathError / InvalidFilterError for a bad `path` (PAT-006).
  * @throws InvalidValueError when add/replace has no `value` (PAT-005).
  * @throws NoTargetError for a remove without `path` (PAT-030).
+ * @throws TooManyError (400 tooMany) for more than `maxOperations` operations.
  */
 export function parsePatchRequest(
   rt: CompiledResourceType,
   body: Record<string, unknown>,
   limits: FilterLimits,
   strict: boolean,
+  maxOperations: number = DEFAULT_MAX_PATCH_OPERATIONS,
 ): PatchOperation[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidSyntaxError('The PatchOp message must be a JSON object (RFC 7644 §3.5.2)')
   const envelope = lowerKeys(body, 'PatchOp')
   const ops = envelope['operations']
   if (Array.isArray(ops)) envelope['operations'] = ops.map((o) => (typeof o === 'object' && o !== null && !Array.isArray(o) ? lowerKeys(o as Record<string, unknown>, 'Operation') : o))
@@ -78,6 +88,10 @@ export function parsePatchRequest(
     const e = validateEnvelope.errors?.[0]
     const where = e?.instancePath ? e.instancePath.replace(/^\/operations/, 'Operations') : 'PatchOp'
     throw new InvalidSyntaxError(`Invalid PatchOp message: ${where} ${e?.message ?? 'is invalid'} (RFC 7644 §3.5.2)`)
+  }
+  const count = (envelope['operations'] as unknown[]).length
+  if (count > maxOperations) {
+    throw new TooManyError(`The PatchOp message has ${count} operations; this server accepts at most ${maxOperations} per request`)
   }
   if (strict) {
     const schemas = envelope['schemas'] as string[] | undefined

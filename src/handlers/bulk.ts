@@ -1,0 +1,285 @@
+/**
+ * POST /Bulk (RFC 7644 §3.7): operations run in request order through the very same handlers as
+ * single requests (BLK-004), each atomic on its own and none across them (BLK-031). `bulkId`
+ * references (`"bulkId:qwerty"`) are resolved in later operations' data and paths; an operation
+ * that references a POST appearing later waits for it (BLK-011); a reference cycle is broken by
+ * creating one resource without the circular values and patching them in afterwards (BLK-040).
+ * @module
+ */
+import createDebug from 'debug'
+import Ajv from 'ajv'
+import { InvalidSyntaxError, InvalidValueError, PayloadTooLargeError, ScimError, isScimError } from '../errors'
+import { requireObject } from '../http/body'
+import type { Call, Reply, Service } from '../service'
+
+const log = createDebug('scim:bulk')
+
+const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:bulkrequest'
+const BULK_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse'
+const METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+const validateEnvelope = new Ajv({ strict: true }).compile({
+  type: 'object',
+  required: ['operations'],
+  properties: {
+    schemas: { type: 'array', items: { type: 'string' } },
+    failonerrors: {},
+    operations: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['method', 'path'],
+        properties: {
+          method: { type: 'string' },
+          path: { type: 'string' },
+          bulkid: { type: 'string', minLength: 1 },
+          version: { type: 'string' },
+        },
+      },
+    },
+  },
+})
+
+/** Executes one operation on a resource endpoint (the router's `execute`). */
+export type Execute = (method: string, segments: readonly string[], call: Call) => Promise<Reply>
+
+interface Op {
+  index: number
+  method: string
+  path: string
+  bulkId?: string
+  version?: string
+  data?: unknown
+  refs: Set<string>
+  /** For the PATCH that completes a cycle-broken POST: the POST it reports under. */
+  fixupOf?: Op
+}
+
+interface Result {
+  method: string
+  bulkId?: string
+  location?: string
+  version?: string
+  status: string
+  response?: unknown
+}
+
+function lowerKeys(obj: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const k of Object.keys(obj)) {
+    const lower = k.toLowerCase()
+    if (Object.prototype.hasOwnProperty.call(out, lower)) throw new InvalidSyntaxError(`BulkRequest: member '${k}' appears more than once`)
+    out[lower] = obj[k]
+  }
+  return out
+}
+
+const REF = /bulkId:([^"\s\]\[()/,]+)/g
+
+/** Every bulkId referenced anywhere in a value (strings only; keys are never references). */
+function collectRefs(value: unknown, into: Set<string>): void {
+  const stack: unknown[] = [value]
+  while (stack.length > 0) {
+    const v = stack.pop()
+    if (typeof v === 'string') for (const m of v.matchAll(REF)) into.add(m[1] as string)
+    else if (Array.isArray(v)) stack.push(...v)
+    else if (v !== null && typeof v === 'object') stack.push(...Object.values(v))
+  }
+}
+
+/** Copy a value with every `bulkId:x` replaced by the created id; own keys copied safely (no `__proto__` setter). */
+function resolveRefs(value: unknown, ids: ReadonlyMap<string, string>): unknown {
+  if (typeof value === 'string') return value.replace(REF, (whole, ref: string) => ids.get(ref) ?? whole)
+  if (Array.isArray(value)) return value.map((v) => resolveRefs(v, ids))
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const k of Object.keys(value)) {
+      Object.defineProperty(out, k, { value: resolveRefs((value as Record<string, unknown>)[k], ids), enumerable: true, writable: true, configurable: true })
+    }
+    return out
+  }
+  return value
+}
+
+function parseOperations(svc: Service, body: Record<string, unknown>): { ops: Op[]; failOnErrors: number | undefined } {
+  const envelope = lowerKeys(body)
+  const rawOps = envelope['operations']
+  if (Array.isArray(rawOps) && svc.options.bulk && rawOps.length > svc.options.bulk.maxOperations) {
+    throw new PayloadTooLargeError(`The number of operations exceeds the maxOperations (${svc.options.bulk.maxOperations}).`)
+  }
+  if (Array.isArray(rawOps)) envelope['operations'] = rawOps.map((o) => (o !== null && typeof o === 'object' && !Array.isArray(o) ? lowerKeys(o as Record<string, unknown>) : o))
+  if (!validateEnvelope(envelope)) {
+    const e = validateEnvelope.errors?.[0]
+    throw new InvalidSyntaxError(`Invalid BulkRequest: ${e?.instancePath || 'message'} ${e?.message ?? 'is invalid'} (RFC 7644 §3.7)`)
+  }
+  const schemas = envelope['schemas'] as string[] | undefined
+  if (!schemas?.some((s) => s.toLowerCase() === BULK_REQUEST)) {
+    throw new InvalidSyntaxError(`A BulkRequest must list urn:ietf:params:scim:api:messages:2.0:BulkRequest in 'schemas' (BLK-003)`)
+  }
+  let failOnErrors: number | undefined
+  if (envelope['failonerrors'] !== undefined && envelope['failonerrors'] !== null) {
+    const f = envelope['failonerrors']
+    if (typeof f !== 'number' || !Number.isInteger(f) || f < 1) throw new InvalidValueError(`'failOnErrors' must be an integer of at least 1`)
+    failOnErrors = f
+  }
+  const seen = new Set<string>()
+  const ops = (envelope['operations'] as Record<string, unknown>[]).map((raw, index): Op => {
+    const method = String(raw['method']).toUpperCase()
+    const path = raw['path'] as string
+    const where = `Operations[${index}]`
+    if (!METHODS.has(method)) throw new InvalidSyntaxError(`${where}: method must be POST, PUT, PATCH or DELETE`)
+    if (!path.startsWith('/') || path.includes('?') || path.includes('#')) throw new InvalidSyntaxError(`${where}: 'path' must be a path such as /Users or /Users/{id}`)
+    const segments = path.split('/').filter(Boolean)
+    if (method === 'POST' ? segments.length !== 1 : segments.length !== 2) {
+      throw new InvalidSyntaxError(`${where}: ${method} needs a path ${method === 'POST' ? 'to a resource type endpoint, e.g. /Users' : 'to one resource, e.g. /Users/{id}'}`)
+    }
+    const op: Op = { index, method, path, refs: new Set() }
+    if (method !== 'DELETE') {
+      if (!Object.prototype.hasOwnProperty.call(raw, 'data')) throw new InvalidSyntaxError(`${where}: 'data' is required for ${method}`)
+      op.data = raw['data']
+      collectRefs(op.data, op.refs)
+    }
+    collectRefs(path, op.refs)
+    const bulkId = raw['bulkid'] as string | undefined
+    if (method === 'POST' && bulkId === undefined) throw new InvalidSyntaxError(`${where}: 'bulkId' is required for POST`)
+    if (bulkId !== undefined) {
+      if (seen.has(bulkId)) throw new InvalidSyntaxError(`${where}: bulkId '${bulkId}' is used more than once`)
+      seen.add(bulkId)
+      op.bulkId = bulkId
+    }
+    if (typeof raw['version'] === 'string') op.version = raw['version']
+    return op
+  })
+  return { ops, failOnErrors }
+}
+
+function errorResult(op: Op, err: unknown, location: string | undefined): Result {
+  let scim: ScimError
+  if (isScimError(err)) scim = err
+  else {
+    log('bulk operation %d failed unexpectedly: %O', op.index, err)
+    scim = new ScimError(500, 'ERR_SCIM_INTERNAL', 'Internal server error')
+  }
+  const result: Result = { method: op.method, status: String(scim.status), response: scim.toErrorEnvelope() }
+  if (op.bulkId !== undefined) result.bulkId = op.bulkId
+  if (location && op.method !== 'POST') result.location = location
+  return result
+}
+
+/** Serve POST /Bulk. */
+export async function runBulk(svc: Service, call: Call, execute: Execute): Promise<Reply> {
+  const { ops, failOnErrors } = parseOperations(svc, requireObject(call.body))
+  const posts = new Map(ops.filter((o) => o.method === 'POST').map((o) => [o.bulkId as string, o]))
+  const ids = new Map<string, string>()
+  const failed = new Set<string>()
+  const results = new Map<number, Result>()
+  let errors = 0
+  let pending = [...ops]
+
+  const run = async (op: Op, data: unknown): Promise<Result> => {
+    const path = resolveRefs(op.path, ids) as string
+    const location = `${call.render.baseUrl}${path}`
+    try {
+      const unresolved = [...op.refs].filter((r) => !ids.has(r))
+      if (unresolved.length > 0) {
+        throw new ScimError(409, 'ERR_SCIM_INVALID_VALUE', `bulkId '${unresolved[0]}' does not refer to a resource created in this request (BLK-012)`, 'invalidValue')
+      }
+      const segments = path.split('/').filter(Boolean).map((seg) => decodeURIComponent(seg))
+      if (!svc.registry.bySegment(segments[0] as string)) {
+        throw new InvalidSyntaxError(`'${op.path}' is not a resource endpoint of this service provider (BLK-052)`)
+      }
+      let body = resolveRefs(data, ids)
+      if (op.method === 'PATCH' && Array.isArray(body)) body = { Operations: body } // BLK-005
+      const headers: Call['headers'] = op.version !== undefined ? { 'if-match': op.version } : {}
+      const reply = await execute(op.method, segments, { ...call, query: new URLSearchParams(), headers, body })
+      const result: Result = { method: op.method, status: String(reply.status) }
+      if (op.bulkId !== undefined) result.bulkId = op.bulkId
+      const loc = reply.headers?.['Location']
+      if (loc) result.location = loc
+      else if (op.method !== 'POST') result.location = location
+      const etag = reply.headers?.['ETag']
+      if (etag) result.version = etag
+      if (op.method === 'POST' && reply.body !== undefined) {
+        result.response = reply.body
+        if (op.bulkId !== undefined) ids.set(op.bulkId, (reply.body as { id: string }).id)
+      }
+      return result
+    } catch (err) {
+      return errorResult(op, err, location)
+    }
+  }
+
+  /** Store a result; true when failOnErrors says stop (BLK-030). */
+  const record = (op: Op, result: Result): boolean => {
+    let report = result
+    const target = op.fixupOf ?? op
+    if (op.fixupOf) {
+      // The cycle's second half: success refreshes the POST's version; failure fails the POST.
+      const created = results.get(target.index) as Result
+      report = Number(result.status) < 400 ? { ...created, ...(result.version ? { version: result.version } : {}) } : { ...result, method: 'POST', ...(target.bulkId ? { bulkId: target.bulkId } : {}) }
+    }
+    results.set(target.index, report)
+    if (Number(result.status) >= 400) {
+      if (target.bulkId !== undefined && !op.fixupOf) failed.add(target.bulkId)
+      errors++
+    }
+    return failOnErrors !== undefined && errors >= failOnErrors
+  }
+
+  const waitsFor = (op: Op): boolean =>
+    [...op.refs].some((r) => {
+      const post = posts.get(r)
+      return !ids.has(r) && !failed.has(r) && post !== undefined && post !== op && !results.has(post.index)
+    })
+
+  outer: while (pending.length > 0) {
+    let progressed = false
+    for (const op of [...pending]) {
+      if (waitsFor(op)) continue // a POST later in the request creates what this references (BLK-011)
+      pending = pending.filter((p) => p !== op)
+      progressed = true
+      if (record(op, await run(op, op.data))) break outer
+    }
+    if (progressed) continue
+    // Every remaining operation waits on another: a reference cycle (BLK-040). Create the first
+    // POST without the values that reference unresolved bulkIds, then patch them in.
+    const op = pending.find((p) => p.method === 'POST' && typeof p.data === 'object' && p.data !== null && !Array.isArray(p.data))
+    if (!op) {
+      for (const p of pending) {
+        record(p, errorResult(p, new ScimError(409, 'ERR_SCIM_CONFLICT', 'Circular bulkId references could not be resolved (RFC 7644 §3.7.1)'), undefined))
+      }
+      break
+    }
+    pending = pending.filter((p) => p !== op)
+    const data = op.data as Record<string, unknown>
+    const base: Record<string, unknown> = {}
+    const deferred: Record<string, unknown> = {}
+    for (const k of Object.keys(data)) {
+      const refs = new Set<string>()
+      collectRefs(data[k], refs)
+      const target = [...refs].some((r) => !ids.has(r)) ? deferred : base
+      Object.defineProperty(target, k, { value: data[k], enumerable: true, writable: true, configurable: true })
+    }
+    const first = await run({ ...op, refs: new Set() }, base)
+    if (Number(first.status) >= 400 || Object.keys(deferred).length === 0) {
+      if (record(op, first)) break
+      continue
+    }
+    results.set(op.index, first)
+    const segment = op.path.split('/').filter(Boolean)[0] as string
+    const fixup: Op = {
+      index: op.index,
+      method: 'PATCH',
+      path: `/${segment}/${ids.get(op.bulkId as string) as string}`,
+      data: { Operations: Object.keys(deferred).map((k) => ({ op: 'replace', path: k, value: deferred[k] })) },
+      refs: new Set(),
+      fixupOf: op,
+    }
+    collectRefs(fixup.data, fixup.refs)
+    pending.push(fixup)
+  }
+
+  const operations = ops.filter((o) => results.has(o.index)).map((o) => results.get(o.index) as Result)
+  return { status: 200, body: { schemas: [BULK_RESPONSE], Operations: operations } }
+}

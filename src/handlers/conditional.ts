@@ -1,0 +1,61 @@
+/**
+ * Conditional requests (RFC 7644 §3.14, RFC 7232): `If-Match` and `If-None-Match` against the
+ * resource's version, compared weakly (ETG-012). The check runs on the version just read, and the
+ * write passes that version to the adapter as `expectedVersion`, so check and write are one
+ * atomic compare-and-swap (ETG-030).
+ * @module
+ */
+import { InvalidValueError, PreconditionFailedError } from '../errors'
+import type { Call } from '../service'
+
+/** A parsed entity-tag list: `*`, or the opaque tags (W/ stripped), with bare tokens flagged. */
+export interface EtagList {
+  readonly any: boolean
+  readonly tags: readonly string[]
+  /** Some tags were sent without quotes (accepted for comparison, ETG-013). */
+  readonly bare: boolean
+}
+
+const TAG = /^(?:W\/)?"([\x21\x23-\x7e\x80-\xff]*)"$/
+
+/** Parse an `If-Match`/`If-None-Match` value; undefined when the header is absent. */
+export function parseEtags(header: string | string[] | undefined): EtagList | undefined {
+  if (header === undefined) return undefined
+  const text = Array.isArray(header) ? header.join(',') : header
+  if (text.trim() === '*') return { any: true, tags: [], bare: false }
+  const tags: string[] = []
+  let bare = false
+  for (const part of text.split(',')) {
+    const item = part.trim()
+    if (!item) continue
+    const m = TAG.exec(item)
+    if (m) tags.push(m[1] as string)
+    else if (/^[\x21\x23-\x2b\x2d-\x7e]+$/.test(item)) {
+      tags.push(item.replace(/^W\//, ''))
+      bare = true
+    } else throw new InvalidValueError(`Malformed entity-tag in conditional header: ${item}`)
+  }
+  if (tags.length === 0) throw new InvalidValueError('Empty entity-tag list in conditional header')
+  return { any: false, tags, bare }
+}
+
+/** Whether a list matches a version (weak comparison). */
+export function etagMatches(list: EtagList, version: string): boolean {
+  return list.any || list.tags.includes(version)
+}
+
+/**
+ * Preconditions of a write (PUT, PATCH, DELETE) against the version just read.
+ * @returns true when the client pinned a version with If-Match (then no retry on conflict).
+ * @throws PreconditionFailedError (412, ETG-010/021) or InvalidValueError (malformed tag, ETG-013).
+ */
+export function checkWritePreconditions(call: Call, version: string): boolean {
+  const ifMatch = parseEtags(call.headers['if-match'])
+  if (ifMatch && !etagMatches(ifMatch, version)) {
+    if (ifMatch.bare) throw new InvalidValueError('If-Match must hold quoted entity-tags, e.g. W/"abc" (RFC 7232 §3.1)')
+    throw new PreconditionFailedError()
+  }
+  const ifNoneMatch = parseEtags(call.headers['if-none-match'])
+  if (ifNoneMatch && etagMatches(ifNoneMatch, version)) throw new PreconditionFailedError()
+  return ifMatch !== undefined && !ifMatch.any
+}
