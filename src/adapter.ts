@@ -81,6 +81,32 @@ export interface ListResult {
   totalResults: number
 }
 
+/** Arguments of {@link ScimAdapter.listByCursor} (RFC 9865). */
+export interface CursorListQuery {
+  resourceType: string
+  filter?: FilterNode
+  sort?: SortSpec
+  /** Maximum number of results (already clamped to [0, maxPageSize]). */
+  count: number
+  /**
+   * The adapter's own cursor from a previous `nextCursor`/`previousCursor`, or undefined for the
+   * first page. The router wraps it in a signed, caller-bound token, so it never needs to be
+   * tamper-proof itself; it must stay correct while resources are inserted and deleted (keyset).
+   */
+  cursor?: string
+}
+
+/** Result of {@link ScimAdapter.listByCursor}. */
+export interface CursorListResult {
+  resources: StoredResource[]
+  /** Matches across all pages, when the adapter can count them. */
+  totalResults?: number
+  /** Cursor of the next page; absent on the last page. */
+  nextCursor?: string
+  /** Cursor of the previous page; optional, never on the first page. */
+  previousCursor?: string
+}
+
 /** Arguments of {@link ScimAdapter.create}. */
 export interface CreateQuery {
   resourceType: string
@@ -145,6 +171,11 @@ export interface ScimAdapter<Ctx = unknown> {
    */
   delete(query: DeleteQuery, ctx: Ctx): Promise<void>
   /**
+   * Optional: RFC 9865 cursor pagination, a keyset page after `cursor`. When present, the router
+   * serves `cursor` on GET and `.search` and advertises `pagination.cursor: true`.
+   */
+  listByCursor?(query: CursorListQuery, ctx: Ctx): Promise<CursorListResult>
+  /**
    * Optional: whether `list` can evaluate this filter itself. Absent means "every filter".
    * When false, the router lists without the filter (in pages, up to its scan limit) and
    * evaluates it in memory with the same semantics as `compileFilter`.
@@ -176,8 +207,8 @@ export function assertAdapter(adapter: unknown): asserts adapter is ScimAdapter<
   if (missing.length > 0) {
     throw new TypeError(`scimRouter(adapter): adapter is missing method(s) ${missing.join(', ')} (see ScimAdapter in scim-router)`)
   }
-  const canFilter = (adapter as Record<string, unknown>)['canFilter']
-  if (canFilter !== undefined && typeof canFilter !== 'function') {
-    throw new TypeError('scimRouter(adapter): adapter.canFilter must be a function when present')
+  for (const name of ['canFilter', 'listByCursor']) {
+    const fn = (adapter as Record<string, unknown>)[name]
+    if (fn !== undefined && typeof fn !== 'function') throw new TypeError(`scimRouter(adapter): adapter.${name} must be a function when present`)
   }
 }

@@ -74,3 +74,27 @@ export {
   groupSchema,
   enterpriseUserSchema,
 } from './schema/core-schemas'
+export { parseFilter, parsePath, compileFilter, compareForSort, DEFAULT_FILTER_LIMITS } from './filter'
+export type {
+  FilterNode,
+  CompareNode,
+  PresentNode,
+  AndNode,
+  OrNode,
+  NotNode,
+  ValuePathNode,
+  CompareOperator,
+  CompareValue,
+  PatchPath,
+  ScimResourceView,
+  SortOrder,
+  ResourceComparator,
+} from './filter'
+export type { ScimEvent, ScimEventType, ScimEventBase, EventHandler } from './events'
+export { createRegistry } from './schema/registry'
+export type { CompiledResourceType, SchemaRegistry } from './schema/registry'
+export { toView } from './schema/view'
+export { applyPatch } from './patch/apply'
+export type { PatchOptions, PatchResult } from './patch/apply'
+export { parsePatchRequest } from './patch/operations'
+export type { PatchOperation } from './patch/operations'

@@ -6,9 +6,11 @@
  * read-only `User.groups`.
  * @module
  */
-import { randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type {
   CreateQuery,
+  CursorListQuery,
+  CursorListResult,
   DeleteQuery,
   GetQuery,
   ListQuery,
@@ -21,7 +23,7 @@ import type {
 import { InvalidValueError, NotFoundError, PreconditionFailedError, UniquenessError } from './errors'
 import type { FilterNode } from './filter/ast'
 import { compileFilter } from './filter/evaluate'
-import { compareForSort } from './filter/compare'
+import { compareDefault, compareForSort } from './filter/compare'
 import { foldCase } from './schema/values'
 
 /** Options of {@link MemoryAdapter}. */
@@ -63,6 +65,35 @@ const INDEXED: Record<string, { path: string; caseExact: boolean }[]> = {
     { path: 'displayName', caseExact: false },
     { path: 'externalId', caseExact: true },
   ],
+}
+
+let lastMs = 0
+let counter = 0
+
+/**
+ * A UUIDv7 (RFC 9562 §5.7) with a monotonic counter in `rand_a`: ids sort in creation order, so
+ * the default order "created, then id" (LST-031) is creation order even within one millisecond.
+ */
+function uuidv7(): string {
+  let ms = Date.now()
+  if (ms <= lastMs) {
+    counter++
+    if (counter > 0xfff) {
+      lastMs++
+      counter = 0
+    }
+    ms = lastMs
+  } else {
+    lastMs = ms
+    counter = 0
+  }
+  const b = randomBytes(16)
+  b.writeUIntBE(ms, 0, 6)
+  b[6] = 0x70 | (counter >> 8)
+  b[7] = counter & 0xff
+  b[8] = 0x80 | ((b[8] as number) & 0x3f)
+  const h = b.toString('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
 const indexKey = (rt: string, path: string, value: string, caseExact: boolean): string =>
@@ -151,6 +182,59 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     return { resources: page, totalResults: matches.length }
   }
 
+  /**
+   * RFC 9865 keyset pages: the cursor remembers the boundary resource's sort key (not a position),
+   * so pages stay correct while resources are inserted and deleted between requests.
+   */
+  async listByCursor(q: CursorListQuery, ctx: Ctx): Promise<CursorListResult> {
+    const t = this.#tenant(ctx)
+    const test = q.filter ? compileFilter(q.filter) : undefined
+    const matches: { entry: Entry; view: Record<string, unknown> }[] = []
+    for (const e of t.byId.values()) {
+      if (e.resourceType !== q.resourceType) continue
+      const view = this.#view(t, e)
+      if (!test || test(view)) matches.push({ entry: e, view })
+    }
+    const cmp = q.sort ? compareForSort(q.sort.attribute, q.sort.order) : compareDefault
+    matches.sort((a, b) => cmp(a.view, b.view))
+    let start = 0
+    let end = Math.min(q.count, matches.length)
+    if (q.cursor !== undefined) {
+      let parsed: { d: 'n' | 'p'; k: Record<string, unknown> }
+      try {
+        parsed = JSON.parse(q.cursor) as typeof parsed
+      } catch {
+        throw new InvalidValueError('Malformed cursor')
+      }
+      const boundary = parsed.k
+      if (parsed.d === 'n') {
+        start = matches.findIndex((m) => cmp(m.view, boundary) > 0)
+        if (start < 0) start = matches.length
+        end = Math.min(start + q.count, matches.length)
+      } else {
+        end = matches.findIndex((m) => cmp(m.view, boundary) >= 0)
+        if (end < 0) end = matches.length
+        start = Math.max(0, end - q.count)
+      }
+    }
+    const page = matches.slice(start, end)
+    const key = (view: Record<string, unknown>): Record<string, unknown> => {
+      const k: Record<string, unknown> = { id: view['id'], meta: { created: (view['meta'] as { created: string }).created } }
+      const top = q.sort ? (q.sort.attribute.parent ?? q.sort.attribute) : undefined
+      if (top) {
+        const name = top.extension ? top.schema : top.def.name
+        if (view[name] !== undefined) k[name] = view[name]
+      }
+      return k
+    }
+    const result: CursorListResult = { resources: page.map((m) => this.#export(t, m.entry)), totalResults: matches.length }
+    const last = page[page.length - 1]
+    const first = page[0]
+    if (last && end < matches.length) result.nextCursor = JSON.stringify({ d: 'n', k: key(last.view) })
+    if (first && start > 0) result.previousCursor = JSON.stringify({ d: 'p', k: key(first.view) })
+    return result
+  }
+
   async create(q: CreateQuery, ctx: Ctx): Promise<StoredResource> {
     const t = this.#tenant(ctx)
     const attributes = structuredClone(q.attributes)
@@ -159,7 +243,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const now = new Date()
     const e: Entry = {
       resourceType: q.resourceType,
-      id: randomUUID(),
+      id: uuidv7(),
       version: this.#nextVersion(),
       created: now,
       lastModified: now,

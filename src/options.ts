@@ -126,6 +126,13 @@ export interface ScimRouterOptions<Ctx = DefaultContext, P = unknown> {
    * when it has none (404). Without this option `/Me` answers 501.
    */
   me?: (principal: P, ctx: Ctx) => string | null | undefined | Promise<string | null | undefined>
+  /**
+   * Key that signs RFC 9865 cursors. Give every instance behind one load balancer the same value;
+   * default: random per router (cursors then only work on the instance that issued them).
+   */
+  cursorSecret?: string | Buffer
+  /** Seconds a cursor stays valid between page requests (`cursorTimeout`). Default 600. */
+  cursorTimeout?: number
   /** Enable `POST /Bulk` (RFC 7644 §3.7). Default off (501). */
   bulk?: boolean | { maxOperations?: number; maxPayloadSize?: number }
   /**
@@ -154,6 +161,8 @@ export interface ResolvedOptions {
   filterLimits: FilterLimits
   scanLimit: number
   awaitEvents: boolean
+  cursorSecret: string | Buffer | undefined
+  cursorTimeout: number
   bulk: { maxOperations: number; maxPayloadSize: number } | undefined
 }
 
@@ -226,6 +235,8 @@ export function resolveOptions(options: ScimRouterOptions<unknown, unknown>): Re
     },
     scanLimit: positiveInt('scanLimit', options.scanLimit, 10000),
     awaitEvents: options.awaitEvents !== false,
+    cursorSecret: options.cursorSecret,
+    cursorTimeout: positiveInt('cursorTimeout', options.cursorTimeout, 600),
     bulk: resolveBulk(options.bulk),
   }
 }

@@ -22,6 +22,7 @@ import {
 } from './handlers/resources'
 import { patchResource } from './handlers/patch'
 import { readJsonBody } from './http/body'
+import { CursorCodec } from './cursor'
 import { send } from './http/respond'
 import { runBulk } from './handlers/bulk'
 import { resolveOptions, type DefaultContext, type ScimRouterOptions, type SchemaInput } from './options'
@@ -108,6 +109,7 @@ function buildService(adapter: ScimAdapter<unknown>, options: ScimRouterOptions<
     patchSupported: true,
     onEvent: options.onEvent as Service['onEvent'],
     awaitEvents: resolved.awaitEvents,
+    cursor: adapter.listByCursor ? new CursorCodec(resolved.cursorSecret, resolved.cursorTimeout) : undefined,
   }
 }
 

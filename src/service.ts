@@ -11,6 +11,7 @@ import type { CompiledResourceType, SchemaRegistry } from './schema/registry'
 import type { RenderContext } from './schema/render'
 import type { AuthenticationScheme } from './auth'
 import type { EventHandler } from './events'
+import type { CursorCodec } from './cursor'
 
 /** The compiled router state. */
 export interface Service {
@@ -27,6 +28,8 @@ export interface Service {
   /** Lifecycle event handler and whether responses wait for it. */
   readonly onEvent: EventHandler<unknown> | undefined
   readonly awaitEvents: boolean
+  /** Cursor token codec, when the adapter supports RFC 9865 cursors. */
+  readonly cursor: CursorCodec | undefined
 }
 
 /**

@@ -204,6 +204,13 @@ export async function runBulk(svc: Service, call: Call, execute: Execute): Promi
         result.response = reply.body
         if (op.bulkId !== undefined) ids.set(op.bulkId, (reply.body as { id: string }).id)
       }
+      if (op.fixupOf && reply.status < 300) {
+        // BLK-040: the POST reports the resource as it stands once the cycle is closed.
+        const read = await execute('GET', segments, { ...call, query: new URLSearchParams(), headers: {}, body: undefined })
+        result.response = read.body
+        const readTag = read.headers?.['ETag']
+        if (readTag) result.version = readTag
+      }
       return result
     } catch (err) {
       return errorResult(op, err, location)
@@ -217,7 +224,10 @@ export async function runBulk(svc: Service, call: Call, execute: Execute): Promi
     if (op.fixupOf) {
       // The cycle's second half: success refreshes the POST's version; failure fails the POST.
       const created = results.get(target.index) as Result
-      report = Number(result.status) < 400 ? { ...created, ...(result.version ? { version: result.version } : {}) } : { ...result, method: 'POST', ...(target.bulkId ? { bulkId: target.bulkId } : {}) }
+      report =
+        Number(result.status) < 400
+          ? { ...created, ...(result.version ? { version: result.version } : {}), ...(result.response !== undefined ? { response: result.response } : {}) }
+          : { ...result, method: 'POST', ...(target.bulkId ? { bulkId: target.bulkId } : {}) }
     }
     results.set(target.index, report)
     if (Number(result.status) >= 400) {

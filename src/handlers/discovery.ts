@@ -69,11 +69,12 @@ function build(svc: Service, baseUrl: string): Documents {
     sort: { supported: svc.adapter.capabilities?.sort !== false },
     etag: { supported: true },
     pagination: {
-      cursor: false,
+      cursor: svc.cursor !== undefined,
       index: true,
       defaultPaginationMethod: 'index',
       defaultPageSize: o.defaultPageSize,
       maxPageSize: o.maxPageSize,
+      ...(svc.cursor ? { cursorTimeout: o.cursorTimeout } : {}),
     },
     authenticationSchemes: svc.authenticationSchemes,
     meta: { resourceType: 'ServiceProviderConfig', location: `${baseUrl}/ServiceProviderConfig` },

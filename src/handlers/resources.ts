@@ -4,7 +4,8 @@
  * `/Me` run exactly the same code as single requests.
  * @module
  */
-import type { ListQuery, SortSpec, StoredResource } from '../adapter'
+import type { CursorListQuery, ListQuery, SortSpec, StoredResource } from '../adapter'
+import { CursorCodec, cursorError } from '../cursor'
 import { InvalidFilterError, InvalidValueError, NotFoundError, SensitiveError, TooManyError, isScimError } from '../errors'
 import { deliverEvents, deriveEvents } from '../events'
 import type { FilterNode } from '../filter/ast'
@@ -73,6 +74,8 @@ export interface QueryParams {
   count?: unknown
   attributes?: string[] | undefined
   excludedAttributes?: string[] | undefined
+  /** RFC 9865 `cursor`: undefined when absent, `''` for the first page. */
+  cursor?: string | undefined
 }
 
 /** GET /{Type} (RFC 7644 §3.4.2). */
@@ -86,6 +89,7 @@ export async function listResources(svc: Service, call: Call, rt: CompiledResour
     count: q.get('count') ?? undefined,
     attributes: parseList(q.getAll('attributes')),
     excludedAttributes: parseList(q.getAll('excludedAttributes')),
+    cursor: q.has('cursor') ? (q.get('cursor') ?? '') : undefined,
   }
   return runQuery(svc, call, rt, params, true)
 }
@@ -99,6 +103,7 @@ export async function runQuery(svc: Service, call: Call, rt: CompiledResourceTyp
     if (viaGet && opts.sensitiveFilterAttributes.length > 0) checkSensitive(rt, filter, opts.sensitiveFilterAttributes)
   }
   const sort = parseSort(svc, rt, params.sortBy, params.sortOrder)
+  if (params.cursor !== undefined && svc.cursor) return cursorQuery(svc, call, rt, params, filter, sort)
   const rawStart = parseInteger('startIndex', params.startIndex) ?? 1
   const startIndex = Math.max(1, rawStart)
   const rawCount = parseInteger('count', params.count)
@@ -119,6 +124,50 @@ export async function runQuery(svc: Service, call: Call, rt: CompiledResourceTyp
     status: 200,
     body: { schemas: [LIST_RESPONSE], totalResults: result.totalResults, startIndex, itemsPerPage: resources.length, Resources: resources },
   }
+}
+
+/** RFC 9865 cursor paging (LST-080..084). */
+async function cursorQuery(
+  svc: Service,
+  call: Call,
+  rt: CompiledResourceType,
+  params: QueryParams,
+  filter: FilterNode | undefined,
+  sort: SortSpec | undefined,
+): Promise<Reply> {
+  const codec = svc.cursor as CursorCodec
+  const adapter = svc.adapter as Required<Pick<typeof svc.adapter, 'listByCursor'>> & typeof svc.adapter
+  if (params.startIndex !== undefined) throw new InvalidValueError(`'startIndex' and 'cursor' cannot be combined (RFC 9865 §2.4)`)
+  if (filter && adapter.canFilter && !adapter.canFilter(filter, rt.name)) {
+    throw new InvalidFilterError('This filter cannot be used with cursor pagination on this service provider; use index pagination')
+  }
+  const rawCount = parseInteger('count', params.count)
+  const count = rawCount === undefined ? svc.options.defaultPageSize : Math.max(0, rawCount)
+  if (count > svc.options.maxPageSize) throw cursorError('invalidCount', `Count value must be between 0 and ${svc.options.maxPageSize}`)
+  const projection = compileProjection(rt, params.attributes, params.excludedAttributes)
+  const query = CursorCodec.digest([rt.name, params.filter ?? null, sort?.attribute.path ?? null, sort?.order ?? null, params.attributes ?? null, params.excludedAttributes ?? null])
+  const tenant = (call.ctx as { tenant?: unknown } | null | undefined)?.tenant
+  const caller = CursorCodec.digest([typeof tenant === 'string' ? tenant : null, call.principal ?? null])
+  if (params.cursor !== '' && !/^[A-Za-z0-9._~-]+$/.test(params.cursor as string)) {
+    throw cursorError('invalidCursor', 'Cursor value is invalid. Send an empty cursor to request the first page.')
+  }
+  const inner = params.cursor === '' ? undefined : codec.decode(params.cursor as string, { query, count, caller })
+  const q: CursorListQuery = { resourceType: rt.name, count }
+  if (filter) q.filter = filter
+  if (sort) q.sort = sort
+  if (inner !== undefined) q.cursor = inner
+  const result = await adapter.listByCursor(q, call.ctx)
+  const resources = result.resources.slice(0, count).map((r) => renderResource(rt, checkStored(r), call.render, projection))
+  const body: Record<string, unknown> = { schemas: [LIST_RESPONSE] }
+  if (result.totalResults !== undefined) body['totalResults'] = result.totalResults
+  body['itemsPerPage'] = resources.length
+  if (result.nextCursor !== undefined) body['nextCursor'] = codec.encode({ inner: result.nextCursor, query, count, caller })
+  // RFC 9865 §3: previousCursor MUST NOT be returned with the first page.
+  if (inner !== undefined && result.previousCursor !== undefined) {
+    body['previousCursor'] = codec.encode({ inner: result.previousCursor, query, count, caller })
+  }
+  body['Resources'] = resources
+  return { status: 200, body }
 }
 
 /** Evaluate a filter the adapter cannot, over at most `scanLimit` resources (CONVENTIONS §4). */
@@ -237,7 +286,15 @@ export function parseSearchRequest(body: Record<string, unknown>): QueryParams {
     count: get('count'),
     attributes: list('attributes'),
     excludedAttributes: list('excludedAttributes'),
+    cursor: cursorParam(get('cursor')),
   }
+}
+
+function cursorParam(v: unknown): string | undefined {
+  if (v === undefined) return undefined
+  if (v === null) return ''
+  if (typeof v !== 'string') throw cursorError('invalidCursor', `'cursor' must be a string`)
+  return v
 }
 
 /** Paths the client sent, so `returned: "request"` attributes appear in the response (LST-046). */

@@ -322,6 +322,8 @@ function deriveElement(filter: FilterNode): Element | undefined {
   const out: Element = {}
   for (const t of terms) {
     if (t.type !== 'compare' || t.op !== 'eq' || t.attribute.parent === undefined) return undefined
+    // Server-owned sub-attributes (members[].display, $ref) are matched but never stored.
+    if (t.attribute.def.mutability === 'readOnly' || t.attribute.def.name === '$ref') continue
     out[t.attribute.def.name] = t.value
   }
   return out
@@ -392,7 +394,18 @@ function valuePathOp(
     }
   } else {
     const parsed = parseElement(attr, value, s.opts)
-    if (parsed === UNASSIGNED) {
+    // `add` merges into the matched records, so sub-attributes given as null or "" unassign.
+    const cleared = op === 'add' && matched.length > 0 ? clearedSubAttributes(attr, value) : []
+    if (cleared.length > 0) {
+      result = list
+        .map((el) => {
+          if (!matched.includes(el)) return el
+          const merged: Element = { ...el, ...(parsed === UNASSIGNED ? {} : (parsed as Element)) }
+          for (const sub of cleared) delete merged[sub]
+          return merged
+        })
+        .filter((el) => Object.keys(el).length > 0)
+    } else if (parsed === UNASSIGNED) {
       if (op === 'replace') result = list.filter((el) => !matched.includes(el))
     } else if (matched.length === 0) {
       if (s.opts.strict && op === 'replace') throw noTarget(attr, filter)

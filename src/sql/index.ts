@@ -276,7 +276,6 @@ type Scope =
   | { readonly kind: 'json'; readonly attribute: AttributeInfo; readonly root: SqlFragment; readonly elementType?: SqlFragment }
   | { readonly kind: 'table'; readonly attribute: AttributeInfo; readonly spec: ElementsStorage }
 
-const TRUE = raw('TRUE')
 const FALSE = raw('FALSE')
 
 class Translator {
@@ -713,4 +712,3 @@ export function translateSort(sort: SortSpec, options: TranslateOptions): SqlFra
   }
 }
 
-export { TRUE as SQL_TRUE, FALSE as SQL_FALSE }

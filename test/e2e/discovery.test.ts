@@ -37,7 +37,7 @@ describe.each(VARIANTS)('Discovery: $name', (v) => {
     expect(typeof b.changePassword.supported).toBe('boolean')
     expect(b.sort).toEqual({ supported: true })
     expect(b.etag).toEqual({ supported: true })
-    expect(b.pagination).toMatchObject({ cursor: false, index: true, defaultPageSize: 100, maxPageSize: 100 })
+    expect(b.pagination).toEqual({ cursor: true, index: true, defaultPaginationMethod: 'index', defaultPageSize: 100, maxPageSize: 100, cursorTimeout: 600 })
     expect(b.authenticationSchemes).toEqual([
       {
         type: 'oauthbearertoken',
