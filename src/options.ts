@@ -133,6 +133,8 @@ export interface ScimRouterOptions<Ctx = DefaultContext, P = unknown> {
   cursorSecret?: string | Buffer
   /** Seconds a cursor stays valid between page requests (`cursorTimeout`). Default 600. */
   cursorTimeout?: number
+  /** Most operations in one PATCH request; more is 400 tooMany. Default 1000. */
+  maxPatchOperations?: number
   /** Enable `POST /Bulk` (RFC 7644 §3.7). Default off (501). */
   bulk?: boolean | { maxOperations?: number; maxPayloadSize?: number }
   /**
@@ -163,6 +165,7 @@ export interface ResolvedOptions {
   awaitEvents: boolean
   cursorSecret: string | Buffer | undefined
   cursorTimeout: number
+  maxPatchOperations: number
   bulk: { maxOperations: number; maxPayloadSize: number } | undefined
 }
 
@@ -237,6 +240,7 @@ export function resolveOptions(options: ScimRouterOptions<unknown, unknown>): Re
     awaitEvents: options.awaitEvents !== false,
     cursorSecret: options.cursorSecret,
     cursorTimeout: positiveInt('cursorTimeout', options.cursorTimeout, 600),
+    maxPatchOperations: positiveInt('maxPatchOperations', options.maxPatchOperations, 1000),
     bulk: resolveBulk(options.bulk),
   }
 }

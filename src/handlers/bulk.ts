@@ -70,12 +70,14 @@ function lowerKeys(obj: Record<string, unknown>): Record<string, unknown> {
   for (const k of Object.keys(obj)) {
     const lower = k.toLowerCase()
     if (Object.prototype.hasOwnProperty.call(out, lower)) throw new InvalidSyntaxError(`BulkRequest: member '${k}' appears more than once`)
-    out[lower] = obj[k]
+    // defineProperty: a `__proto__` member stays an own property and never becomes the prototype.
+    Object.defineProperty(out, lower, { value: obj[k], enumerable: true, writable: true, configurable: true })
   }
   return out
 }
 
 const REF = /bulkId:([^"\s\]\[()/,]+)/g
+const REF_START = /bulkId:/
 
 /** Every bulkId referenced anywhere in a value (strings only; keys are never references). */
 function collectRefs(value: unknown, into: Set<string>): void {
@@ -179,11 +181,13 @@ export async function runBulk(svc: Service, call: Call, execute: Execute): Promi
 
   const run = async (op: Op, data: unknown): Promise<Result> => {
     const path = resolveRefs(op.path, ids) as string
-    const location = `${call.render.baseUrl}${path}`
+    const location = REF_START.test(path) ? undefined : `${call.render.baseUrl}${path}` // no location with an unresolved bulkId
     try {
       const unresolved = [...op.refs].filter((r) => !ids.has(r))
       if (unresolved.length > 0) {
-        throw new ScimError(409, 'ERR_SCIM_INVALID_VALUE', `bulkId '${unresolved[0]}' does not refer to a resource created in this request (BLK-012)`, 'invalidValue')
+        const ref = unresolved[0] as string
+        const why = failed.has(ref) ? 'refers to an operation that failed' : 'does not refer to a resource created in this request'
+        throw new ScimError(409, 'ERR_SCIM_INVALID_VALUE', `bulkId '${ref}' ${why} (BLK-012)`, 'invalidValue')
       }
       const segments = path.split('/').filter(Boolean).map((seg) => decodeURIComponent(seg))
       if (!svc.registry.bySegment(segments[0] as string)) {
@@ -197,7 +201,7 @@ export async function runBulk(svc: Service, call: Call, execute: Execute): Promi
       if (op.bulkId !== undefined) result.bulkId = op.bulkId
       const loc = reply.headers?.['Location']
       if (loc) result.location = loc
-      else if (op.method !== 'POST') result.location = location
+      else if (op.method !== 'POST' && location !== undefined) result.location = location
       const etag = reply.headers?.['ETag']
       if (etag) result.version = etag
       if (op.method === 'POST' && reply.body !== undefined) {
@@ -217,48 +221,99 @@ export async function runBulk(svc: Service, call: Call, execute: Execute): Promi
     }
   }
 
+  /** bulkId → the PATCH that will add a cycle-broken POST's circular values (BLK-040). */
+  const incomplete = new Map<string, Op>()
+
+  /** Undo a cycle-broken POST whose second half did not happen: the operation is atomic (BLK-031). */
+  const rollBack = async (fixup: Op): Promise<void> => {
+    const target = fixup.fixupOf as Op
+    const bulkId = target.bulkId as string
+    incomplete.delete(bulkId)
+    const id = ids.get(bulkId)
+    ids.delete(bulkId)
+    failed.add(bulkId)
+    if (id === undefined) return
+    const segment = target.path.split('/').filter(Boolean)[0] as string
+    try {
+      await execute('DELETE', [segment, id], { ...call, query: new URLSearchParams(), headers: {}, body: undefined })
+    } catch (err) {
+      log('bulk: could not roll back %s/%s: %O', segment, id, err)
+    }
+  }
+
   /** Store a result; true when failOnErrors says stop (BLK-030). */
-  const record = (op: Op, result: Result): boolean => {
+  const record = async (op: Op, result: Result): Promise<boolean> => {
     let report = result
     const target = op.fixupOf ?? op
     if (op.fixupOf) {
-      // The cycle's second half: success refreshes the POST's version; failure fails the POST.
+      // The cycle's second half: success completes the POST's report; failure undoes and fails the POST.
       const created = results.get(target.index) as Result
-      report =
-        Number(result.status) < 400
-          ? { ...created, ...(result.version ? { version: result.version } : {}), ...(result.response !== undefined ? { response: result.response } : {}) }
-          : { ...result, method: 'POST', ...(target.bulkId ? { bulkId: target.bulkId } : {}) }
+      incomplete.delete(target.bulkId as string)
+      if (Number(result.status) < 400) {
+        report = { ...created, ...(result.version ? { version: result.version } : {}), ...(result.response !== undefined ? { response: result.response } : {}) }
+      } else {
+        await rollBack(op)
+        const { location: _location, ...rest } = result
+        report = { ...rest, method: 'POST', ...(target.bulkId ? { bulkId: target.bulkId } : {}) }
+      }
     }
     results.set(target.index, report)
     if (Number(result.status) >= 400) {
-      if (target.bulkId !== undefined && !op.fixupOf) failed.add(target.bulkId)
+      if (target.bulkId !== undefined) failed.add(target.bulkId)
       errors++
     }
     return failOnErrors !== undefined && errors >= failOnErrors
   }
 
-  const waitsFor = (op: Op): boolean =>
-    [...op.refs].some((r) => {
+  /** The operations `op` must wait for: POSTs not yet run, and cycle-broken POSTs not yet completed. */
+  const blockers = (op: Op): Op[] => {
+    const out: Op[] = []
+    for (const r of op.refs) {
+      const fixup = incomplete.get(r)
+      if (fixup) {
+        // Members of the cycle (and the fixups themselves) may use the id before the cycle is closed.
+        const inCycle = op.fixupOf !== undefined || (op.bulkId !== undefined && [...incomplete.values()].some((f) => f.refs.has(op.bulkId as string)))
+        if (!inCycle) out.push(fixup)
+        continue
+      }
       const post = posts.get(r)
-      return !ids.has(r) && !failed.has(r) && post !== undefined && post !== op && !results.has(post.index)
-    })
+      if (!ids.has(r) && !failed.has(r) && post !== undefined && post !== op && !results.has(post.index)) out.push(post)
+    }
+    return out
+  }
+
+  /** Whether following "waits for" edges from `op` leads back to it (a reference cycle). */
+  const onCycle = (op: Op): boolean => {
+    const seen = new Set<Op>()
+    const stack = blockers(op)
+    while (stack.length > 0) {
+      const next = stack.pop() as Op
+      if (next === op) return true
+      if (seen.has(next)) continue
+      seen.add(next)
+      stack.push(...blockers(next))
+    }
+    return false
+  }
 
   outer: while (pending.length > 0) {
     let progressed = false
     for (const op of [...pending]) {
-      if (waitsFor(op)) continue // a POST later in the request creates what this references (BLK-011)
+      if (blockers(op).length > 0) continue // it references what a later POST creates (BLK-011)
       pending = pending.filter((p) => p !== op)
       progressed = true
-      if (record(op, await run(op, op.data))) break outer
+      if (await record(op, await run(op, op.data))) break outer
     }
     if (progressed) continue
-    // Every remaining operation waits on another: a reference cycle (BLK-040). Create the first
-    // POST without the values that reference unresolved bulkIds, then patch them in.
-    const op = pending.find((p) => p.method === 'POST' && typeof p.data === 'object' && p.data !== null && !Array.isArray(p.data))
+    // Every remaining operation waits on another: a reference cycle (BLK-040). Create one POST of
+    // the cycle without the values that reference unresolved bulkIds, then patch them in.
+    const op = pending.find((p) => p.method === 'POST' && typeof p.data === 'object' && p.data !== null && !Array.isArray(p.data) && onCycle(p))
     if (!op) {
       for (const p of pending) {
-        record(p, errorResult(p, new ScimError(409, 'ERR_SCIM_CONFLICT', 'Circular bulkId references could not be resolved (RFC 7644 §3.7.1)'), undefined))
+        const err = new ScimError(409, 'ERR_SCIM_CONFLICT', 'Circular bulkId references could not be resolved (RFC 7644 §3.7.1)')
+        await record(p, errorResult(p.fixupOf ?? p, err, undefined))
       }
+      pending = []
       break
     }
     pending = pending.filter((p) => p !== op)
@@ -273,7 +328,7 @@ export async function runBulk(svc: Service, call: Call, execute: Execute): Promi
     }
     const first = await run({ ...op, refs: new Set() }, base)
     if (Number(first.status) >= 400 || Object.keys(deferred).length === 0) {
-      if (record(op, first)) break
+      if (await record(op, first)) break
       continue
     }
     results.set(op.index, first)
@@ -287,7 +342,14 @@ export async function runBulk(svc: Service, call: Call, execute: Execute): Promi
       fixupOf: op,
     }
     collectRefs(fixup.data, fixup.refs)
+    incomplete.set(op.bulkId as string, fixup)
     pending.push(fixup)
+  }
+  // Stopped by failOnErrors with a cycle half done: undo it; it was not processed (BLK-030).
+  for (const p of pending) {
+    if (!p.fixupOf) continue
+    await rollBack(p)
+    results.delete(p.fixupOf.index)
   }
 
   const operations = ops.filter((o) => results.has(o.index)).map((o) => results.get(o.index) as Result)
