@@ -54,6 +54,12 @@ interface Tenant {
   memberOf: Map<string, Set<string>>
 }
 
+/** Core schema URN of the built-in resource types, for the `schemas` attribute of evaluation views. */
+const CORE_SCHEMAS: Record<string, string> = {
+  User: 'urn:ietf:params:scim:schemas:core:2.0:User',
+  Group: 'urn:ietf:params:scim:schemas:core:2.0:Group',
+}
+
 /** Attributes indexed for equality lookups (the IdP lookups: userName, externalId, displayName). */
 const INDEXED: Record<string, { path: string; caseExact: boolean }[]> = {
   User: [
@@ -308,6 +314,15 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
         const e = t.byId.get(term.value)
         return e ? [e] : []
       }
+      if (rt === 'Group' && path === 'members.value') {
+        // The membership index answers "which groups is this id in" without a scan.
+        const out: Entry[] = []
+        for (const gid of t.memberOf.get(term.value) ?? []) {
+          const e = t.byId.get(gid)
+          if (e) out.push(e)
+        }
+        return out
+      }
       const spec = INDEXED[rt]?.find((i) => i.path === path)
       if (!spec) continue
       const ids = t.index.get(indexKey(rt, path, term.value, spec.caseExact))
@@ -414,7 +429,8 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
   /** The plain-object view the filter evaluator and sort comparator read (see compileFilter). */
   #view(t: Tenant, e: Entry): Record<string, unknown> {
     const attributes = this.#derived(t, e)
-    const schemas = [e.resourceType]
+    // `schemas` as toView renders it: the core schema URN first (FLT-036), not the type name.
+    const schemas = [CORE_SCHEMAS[e.resourceType] ?? e.resourceType]
     for (const k of Object.keys(attributes)) if (k.startsWith('urn:')) schemas.push(k)
     return {
       ...attributes,

@@ -17,11 +17,14 @@ import {
   deleteResource,
   getResource,
   listResources,
+  parseSearchRequest,
+  queryParams,
   replaceResource,
   searchResources,
 } from './handlers/resources'
+import { rootQuery } from './handlers/root'
 import { patchResource } from './handlers/patch'
-import { readJsonBody } from './http/body'
+import { readJsonBody, requireObject } from './http/body'
 import { CursorCodec } from './cursor'
 import { send } from './http/respond'
 import { runBulk } from './handlers/bulk'
@@ -220,11 +223,14 @@ async function dispatch(svc: Service, options: ScimRouterOptions<unknown, unknow
     send(res, 200, discovery(svc, segments, query, render))
     return
   }
-  if (head === undefined) throw new NotFoundError('Unknown endpoint')
-  if (head === '.search') throw notImplemented('POST', 'Root-level search is not supported (RFC 7644 §3.4.3)')
+  const isRoot = head === undefined || (head === '.search' && segments.length === 1)
+  if (isRoot) {
+    if (head === undefined && method !== 'GET' && method !== 'HEAD') throw notImplemented('GET')
+    if (head === '.search' && method !== 'POST') throw notImplemented('POST')
+  }
   if (head === 'Bulk' && !svc.options.bulk) throw notImplemented('POST', 'Bulk operations are not enabled on this service provider (RFC 7644 §3.7)')
   if (head === 'Me' && !options.me) throw new NotImplementedError('/Me is not configured on this service provider (RFC 7644 §3.11)')
-  if (head !== 'Bulk' && head !== 'Me' && !svc.registry.bySegment(head)) throw new NotFoundError(`Unknown endpoint '/${head}'`)
+  if (!isRoot && head !== 'Bulk' && head !== 'Me' && !svc.registry.bySegment(head as string)) throw new NotFoundError(`Unknown endpoint '/${head}'`)
 
   const ctx = options.context ? await options.context(req, principal) : defaultContext(principal)
   let body: unknown
@@ -234,7 +240,9 @@ async function dispatch(svc: Service, options: ScimRouterOptions<unknown, unknow
   }
   const call: Call = { query, headers: req.headers, body, ctx, principal, render }
   let reply: Reply
-  if (head === 'Bulk') {
+  if (isRoot) {
+    reply = await rootQuery(svc, call, head === undefined ? queryParams(query) : parseSearchRequest(requireObject(body)))
+  } else if (head === 'Bulk') {
     if (method !== 'POST' || segments.length > 1) throw notImplemented('POST')
     reply = await runBulk(svc, call, (m, segs, c) => execute(svc, m, segs, c))
   } else if (head === 'Me') {

@@ -76,23 +76,39 @@ function lowerKeys(obj: Record<string, unknown>): Record<string, unknown> {
   return out
 }
 
-const REF = /bulkId:([^"\s\]\[()/,]+)/g
-const REF_START = /bulkId:/
+/**
+ * A bulkId reference: a string that is exactly `bulkId:x` (a reference value such as
+ * `members[].value` or `manager.value`, or a path segment), or a quoted `"bulkId:x"` inside a
+ * string (a valuePath filter such as `members[value eq "bulkId:x"]`) (BLK-010). Free text that
+ * merely mentions `bulkId:` elsewhere is left alone.
+ */
+const FULL_REF = /^bulkId:([^"\s\][()/,]+)$/
+const QUOTED_REF = /"bulkId:([^"\s\][()/,]+)"/g
 
 /** Every bulkId referenced anywhere in a value (strings only; keys are never references). */
 function collectRefs(value: unknown, into: Set<string>): void {
   const stack: unknown[] = [value]
   while (stack.length > 0) {
     const v = stack.pop()
-    if (typeof v === 'string') for (const m of v.matchAll(REF)) into.add(m[1] as string)
-    else if (Array.isArray(v)) stack.push(...v)
+    if (typeof v === 'string') {
+      const full = FULL_REF.exec(v)
+      if (full) into.add(full[1] as string)
+      else for (const m of v.matchAll(QUOTED_REF)) into.add(m[1] as string)
+    } else if (Array.isArray(v)) stack.push(...v)
     else if (v !== null && typeof v === 'object') stack.push(...Object.values(v))
   }
 }
 
 /** Copy a value with every `bulkId:x` replaced by the created id; own keys copied safely (no `__proto__` setter). */
 function resolveRefs(value: unknown, ids: ReadonlyMap<string, string>): unknown {
-  if (typeof value === 'string') return value.replace(REF, (whole, ref: string) => ids.get(ref) ?? whole)
+  if (typeof value === 'string') {
+    const full = FULL_REF.exec(value)
+    if (full) return ids.get(full[1] as string) ?? value
+    return value.replace(QUOTED_REF, (whole, ref: string) => {
+      const id = ids.get(ref)
+      return id === undefined ? whole : JSON.stringify(id)
+    })
+  }
   if (Array.isArray(value)) return value.map((v) => resolveRefs(v, ids))
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {}
@@ -102,6 +118,30 @@ function resolveRefs(value: unknown, ids: ReadonlyMap<string, string>): unknown 
     return out
   }
   return value
+}
+
+/** The bulkIds of an operation path's segments (`/Users/bulkId:qwerty`). */
+function collectPathRefs(path: string, into: Set<string>): void {
+  for (const seg of path.split('/')) {
+    const m = FULL_REF.exec(seg)
+    if (m) into.add(m[1] as string)
+  }
+}
+
+/** The path with resolved segments; undefined while a referenced bulkId is unknown. */
+function resolvePath(path: string, ids: ReadonlyMap<string, string>): string | undefined {
+  let unresolved = false
+  const out = path
+    .split('/')
+    .map((seg) => {
+      const m = FULL_REF.exec(seg)
+      if (!m) return seg
+      const id = ids.get(m[1] as string)
+      if (id === undefined) unresolved = true
+      return id === undefined ? seg : encodeURIComponent(id)
+    })
+    .join('/')
+  return unresolved ? undefined : out
 }
 
 function parseOperations(svc: Service, body: Record<string, unknown>): { ops: Op[]; failOnErrors: number | undefined } {
@@ -142,7 +182,7 @@ function parseOperations(svc: Service, body: Record<string, unknown>): { ops: Op
       op.data = raw['data']
       collectRefs(op.data, op.refs)
     }
-    collectRefs(path, op.refs)
+    collectPathRefs(path, op.refs)
     const bulkId = raw['bulkid'] as string | undefined
     if (method === 'POST' && bulkId === undefined) throw new InvalidSyntaxError(`${where}: 'bulkId' is required for POST`)
     if (bulkId !== undefined) {
@@ -180,8 +220,9 @@ export async function runBulk(svc: Service, call: Call, execute: Execute): Promi
   let pending = [...ops]
 
   const run = async (op: Op, data: unknown): Promise<Result> => {
-    const path = resolveRefs(op.path, ids) as string
-    const location = REF_START.test(path) ? undefined : `${call.render.baseUrl}${path}` // no location with an unresolved bulkId
+    const resolvedPath = resolvePath(op.path, ids)
+    const path = resolvedPath ?? op.path
+    const location = resolvedPath === undefined ? undefined : `${call.render.baseUrl}${path}` // none with an unresolved bulkId
     try {
       const unresolved = [...op.refs].filter((r) => !ids.has(r))
       if (unresolved.length > 0) {
@@ -189,7 +230,12 @@ export async function runBulk(svc: Service, call: Call, execute: Execute): Promi
         const why = failed.has(ref) ? 'refers to an operation that failed' : 'does not refer to a resource created in this request'
         throw new ScimError(409, 'ERR_SCIM_INVALID_VALUE', `bulkId '${ref}' ${why} (BLK-012)`, 'invalidValue')
       }
-      const segments = path.split('/').filter(Boolean).map((seg) => decodeURIComponent(seg))
+      let segments: string[]
+      try {
+        segments = path.split('/').filter(Boolean).map((seg) => decodeURIComponent(seg))
+      } catch {
+        throw new InvalidSyntaxError(`'${op.path}' is not a valid path (BLK-052)`)
+      }
       if (!svc.registry.bySegment(segments[0] as string)) {
         throw new InvalidSyntaxError(`'${op.path}' is not a resource endpoint of this service provider (BLK-052)`)
       }
@@ -336,7 +382,7 @@ export async function runBulk(svc: Service, call: Call, execute: Execute): Promi
     const fixup: Op = {
       index: op.index,
       method: 'PATCH',
-      path: `/${segment}/${ids.get(op.bulkId as string) as string}`,
+      path: `/${segment}/${encodeURIComponent(ids.get(op.bulkId as string) as string)}`,
       data: { Operations: Object.keys(deferred).map((k) => ({ op: 'replace', path: k, value: deferred[k] })) },
       refs: new Set(),
       fixupOf: op,

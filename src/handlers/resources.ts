@@ -80,8 +80,12 @@ export interface QueryParams {
 
 /** GET /{Type} (RFC 7644 §3.4.2). */
 export async function listResources(svc: Service, call: Call, rt: CompiledResourceType): Promise<Reply> {
-  const q = call.query
-  const params: QueryParams = {
+  return runQuery(svc, call, rt, queryParams(call.query), true)
+}
+
+/** Query parameters of a GET list request. */
+export function queryParams(q: URLSearchParams): QueryParams {
+  return {
     filter: q.get('filter') ?? undefined,
     sortBy: q.get('sortBy') ?? undefined,
     sortOrder: q.get('sortOrder') ?? undefined,
@@ -91,7 +95,6 @@ export async function listResources(svc: Service, call: Call, rt: CompiledResour
     excludedAttributes: parseList(q.getAll('excludedAttributes')),
     cursor: q.has('cursor') ? (q.get('cursor') ?? '') : undefined,
   }
-  return runQuery(svc, call, rt, params, true)
 }
 
 /** Run a list query. `viaGet` enables the sensitive-filter check (LST-012). */
@@ -110,20 +113,29 @@ export async function runQuery(svc: Service, call: Call, rt: CompiledResourceTyp
   const count = rawCount === undefined ? opts.defaultPageSize : Math.min(Math.max(0, rawCount), opts.maxPageSize)
   const projection = compileProjection(rt, params.attributes, params.excludedAttributes)
 
-  const query: ListQuery = { resourceType: rt.name, startIndex, count }
-  if (sort) query.sort = sort
-  let result: { resources: StoredResource[]; totalResults: number }
-  if (filter && svc.adapter.canFilter && !svc.adapter.canFilter(filter, rt.name)) {
-    result = await residualQuery(svc, call, rt, filter, query)
-  } else {
-    if (filter) query.filter = filter
-    result = await svc.adapter.list(query, call.ctx)
-  }
+  const result = await fetchPage(svc, call, rt, filter, sort, startIndex, count)
   const resources = result.resources.slice(0, count).map((r) => renderResource(rt, checkStored(r), call.render, projection))
   return {
     status: 200,
     body: { schemas: [LIST_RESPONSE], totalResults: result.totalResults, startIndex, itemsPerPage: resources.length, Resources: resources },
   }
+}
+
+/** One page of one resource type: pushed down to the adapter, or evaluated here when it cannot. */
+export async function fetchPage(
+  svc: Service,
+  call: Call,
+  rt: CompiledResourceType,
+  filter: FilterNode | undefined,
+  sort: SortSpec | undefined,
+  startIndex: number,
+  count: number,
+): Promise<{ resources: StoredResource[]; totalResults: number }> {
+  const query: ListQuery = { resourceType: rt.name, startIndex, count }
+  if (sort) query.sort = sort
+  if (filter && svc.adapter.canFilter && !svc.adapter.canFilter(filter, rt.name)) return residualQuery(svc, call, rt, filter, query)
+  if (filter) query.filter = filter
+  return svc.adapter.list(query, call.ctx)
 }
 
 /** RFC 9865 cursor paging (LST-080..084). */
@@ -178,12 +190,20 @@ async function residualQuery(
   filter: FilterNode,
   query: ListQuery,
 ): Promise<{ resources: StoredResource[]; totalResults: number }> {
-  const test = compileFilter(filter)
+  // Push down the conjuncts storage can evaluate; evaluate the residue here (issue 3, item 5).
+  const conjuncts = filter.type === 'and' ? filter.filters : [filter]
+  const canFilter = svc.adapter.canFilter?.bind(svc.adapter)
+  const pushed = canFilter ? conjuncts.filter((f) => canFilter(f, rt.name)) : []
+  const residue = conjuncts.filter((f) => !pushed.includes(f))
+  const pushdown: FilterNode | undefined = pushed.length === 0 ? undefined : pushed.length === 1 ? pushed[0] : { type: 'and', filters: pushed }
+  const test = compileFilter(residue.length === 1 ? (residue[0] as FilterNode) : { type: 'and', filters: residue })
   const matches: { stored: StoredResource; view: Record<string, unknown> }[] = []
   const chunk = 500
   let scanned = 0
   for (let start = 1; ; start += chunk) {
-    const page = await svc.adapter.list({ resourceType: rt.name, startIndex: start, count: chunk }, call.ctx)
+    const scan: ListQuery = { resourceType: rt.name, startIndex: start, count: chunk }
+    if (pushdown) scan.filter = pushdown
+    const page = await svc.adapter.list(scan, call.ctx)
     for (const stored of page.resources) {
       const view = toView(rt, checkStored(stored))
       if (test(view)) matches.push({ stored, view })
@@ -202,7 +222,7 @@ async function residualQuery(
   return { resources: matches.slice(from, from + query.count).map((m) => m.stored), totalResults: matches.length }
 }
 
-function parseSort(svc: Service, rt: CompiledResourceType, sortBy: string | undefined, sortOrder: unknown): SortSpec | undefined {
+export function parseSort(svc: Service, rt: CompiledResourceType, sortBy: string | undefined, sortOrder: unknown): SortSpec | undefined {
   if (sortBy === undefined || sortBy.trim() === '') return undefined
   const order = parseSortOrder(sortOrder) ?? 'ascending'
   if (svc.adapter.capabilities?.sort === false) return undefined // LST-033
@@ -407,9 +427,23 @@ export async function replaceResource(svc: Service, call: Call, rt: CompiledReso
 
 /** DELETE /{Type}/{id} (RFC 7644 §3.6). */
 export async function deleteResource(svc: Service, call: Call, rt: CompiledResourceType, id: string): Promise<Reply> {
-  const before = await mustGet(svc, call, rt, id)
-  const pinned = checkWritePreconditions(call, before.version)
-  await svc.adapter.delete(pinned ? { resourceType: rt.name, id, expectedVersion: before.version } : { resourceType: rt.name, id }, call.ctx)
+  // Compare-and-swap on the version read, so the events below describe what was deleted (ETG-030);
+  // a lost race is retried unless the client pinned a version with If-Match.
+  let before: StoredResource
+  for (let attempt = 0; ; attempt++) {
+    before = await mustGet(svc, call, rt, id)
+    const pinned = checkWritePreconditions(call, before.version)
+    try {
+      await svc.adapter.delete({ resourceType: rt.name, id, expectedVersion: before.version }, call.ctx)
+      break
+    } catch (err) {
+      if (!pinned && attempt < MAX_CAS_RETRIES && isScimError(err) && err.status === 412) {
+        await new Promise((r) => setTimeout(r, Math.random() * 2 * (attempt + 1)))
+        continue
+      }
+      throw err
+    }
+  }
   await emitChange(svc, call, rt, id, before, null)
   // EP-053: a deleted user left every group it was in; tell the app those memberships ended.
   const groups = rt.name === 'User' ? before.attributes['groups'] : undefined

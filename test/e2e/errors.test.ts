@@ -138,10 +138,12 @@ describe.each(VARIANTS)('Errors and media types: $name', (v) => {
       expect(await count()).toBe(1)
     })
 
-    it('EP-060/EP-062/EP-063: /Me, /Bulk and root .search → 501', async () => {
+    it('EP-060/EP-062: /Me and /Bulk (not enabled) → 501; EP-063/LST-065: root .search is served', async () => {
       expectError(await c.get('/Me'), 501)
       expectError(await c.post('/Bulk', {}), 501)
-      expectError(await c.post('/.search', {}), 501)
+      const root = await c.post('/.search', {})
+      expect(root.status).toBe(200)
+      expect(root.body.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:ListResponse'])
     })
   })
 
