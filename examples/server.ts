@@ -1,19 +1,51 @@
 /**
- * Runnable example: an Express 5 app serving SCIM 2.0 at /scim/v2.
+ * Runnable example: an Express 5 app serving SCIM 2.0 at /scim/v2, storing data in SQLite by default.
  *
- *   npm run example                    # 127.0.0.1:8080, token printed
+ *   npm run example                    # 127.0.0.1:8080, token printed, data in ./scim-example.db
  *   PORT=9000 SCIM_TOKEN=secret npm run example
+ *   SCIM_DB=/var/lib/scim.db npm run example                 # another SQLite file (':memory:' allowed)
+ *   SCIM_STORE=memory npm run example                        # MemoryAdapter: nothing persists
+ *   DATABASE_URL=postgres://user:pw@host/db npm run example  # PostgreSQL (or SCIM_STORE=postgres + SCIM_PG_URL)
+ *
+ * Storage: SCIM_STORE=memory|sqlite|postgres. Unset: postgres when DATABASE_URL is set, else sqlite
+ * in the file SCIM_DB (default `scim-example.db` in the working directory), which survives restarts.
+ * Tables are created on first start (see examples/sql-adapter.ts).
  *
  * Point an IdP (Entra ID, Okta, ...) at http://127.0.0.1:$PORT/scim/v2 with the bearer token.
  */
 import { randomBytes } from 'node:crypto'
 import express from 'express'
-import { MemoryAdapter, bearerToken, scimRouter } from '../src'
+import { MemoryAdapter, bearerToken, scimRouter, type ScimAdapter } from '../src'
+import { SqlAdapter } from './sql-adapter'
+
+function openStore(): { adapter: ScimAdapter; description: string; close: () => Promise<void> } {
+  const pgUrl = process.env.DATABASE_URL || process.env.SCIM_PG_URL
+  const store = (process.env.SCIM_STORE || (process.env.DATABASE_URL ? 'postgres' : 'sqlite')).toLowerCase()
+  switch (store) {
+    case 'memory':
+      return { adapter: new MemoryAdapter(), description: 'memory (MemoryAdapter; data is lost on exit)', close: async () => undefined }
+    case 'sqlite': {
+      const file = process.env.SCIM_DB || 'scim-example.db'
+      const adapter = SqlAdapter.sqlite(file)
+      return { adapter, description: `SQLite ${file}`, close: () => adapter.close() }
+    }
+    case 'postgres':
+    case 'postgresql': {
+      if (!pgUrl) throw new Error('SCIM_STORE=postgres needs DATABASE_URL (or SCIM_PG_URL)')
+      const adapter = SqlAdapter.postgres(pgUrl)
+      return { adapter, description: `PostgreSQL ${new URL(pgUrl).host}${new URL(pgUrl).pathname}`, close: () => adapter.close() }
+    }
+    default:
+      throw new Error(`SCIM_STORE must be memory, sqlite or postgres (got '${store}')`)
+  }
+}
 
 const port = Number(process.env.PORT ?? 8080)
 const host = process.env.HOST ?? '127.0.0.1'
 const generated = !process.env.SCIM_TOKEN
 const token = process.env.SCIM_TOKEN || randomBytes(24).toString('base64url')
+
+const store = openStore()
 
 const app = express()
 app.disable('x-powered-by')
@@ -22,18 +54,27 @@ app.get('/healthz', (_req, res) => {
 })
 app.use(
   '/scim/v2',
-  scimRouter(new MemoryAdapter(), {
+  scimRouter(store.adapter, {
     authenticate: bearerToken(token),
     ...(process.env.SCIM_BASE_URL ? { baseUrl: process.env.SCIM_BASE_URL } : {}),
   }),
 )
 
-const server = app.listen(port, host, () => {
-  const url = `http://${host}:${port}/scim/v2`
-  console.log(`SCIM server ready at ${url}`)
-  console.log(generated ? `Bearer token (generated; set SCIM_TOKEN to choose one): ${token}` : 'Bearer token: from $SCIM_TOKEN')
-})
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => server.close(() => process.exit(0)))
+async function start(): Promise<void> {
+  // Create the schema before accepting traffic, so a bad database URL fails at startup.
+  if (store.adapter instanceof SqlAdapter) await store.adapter.init()
+  const server = app.listen(port, host, () => {
+    const url = `http://${host}:${port}/scim/v2`
+    console.log(`Storage: ${store.description}`)
+    console.log(`SCIM server ready at ${url}`)
+    console.log(generated ? `Bearer token (generated; set SCIM_TOKEN to choose one): ${token}` : 'Bearer token: from $SCIM_TOKEN')
+  })
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => server.close(() => void store.close().finally(() => process.exit(0))))
+  }
 }
+
+start().catch((err: unknown) => {
+  console.error(`Cannot start: ${err instanceof Error ? err.message : String(err)}`)
+  process.exit(1)
+})

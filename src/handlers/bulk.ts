@@ -3,7 +3,11 @@
  * single requests (BLK-004), each atomic on its own and none across them (BLK-031). `bulkId`
  * references (`"bulkId:qwerty"`) are resolved in later operations' data and paths; an operation
  * that references a POST appearing later waits for it (BLK-011); a reference cycle is broken by
- * creating one resource without the circular values and patching them in afterwards (BLK-040).
+ * creating one resource of the cycle without the circular values and patching them in afterwards
+ * (BLK-040); operations outside the cycle that reference it wait until it is closed, and when it
+ * cannot be closed the half-created resource is deleted again and its POST reported as failed.
+ * References are strings that are exactly `bulkId:x`, path segments, and quoted `"bulkId:x"` inside
+ * filters (BLK-010); other text is never rewritten.
  * @module
  */
 import createDebug from 'debug'

@@ -222,6 +222,10 @@ async function residualQuery(
   return { resources: matches.slice(from, from + query.count).map((m) => m.stored), totalResults: matches.length }
 }
 
+/**
+ * Resolve `sortBy`/`sortOrder` (RFC 7644 §3.4.2.3). Ignored when the adapter cannot sort (LST-033).
+ * @throws InvalidValueError for an unknown or complex attribute or a bad order (LST-032, LST-034).
+ */
 export function parseSort(svc: Service, rt: CompiledResourceType, sortBy: string | undefined, sortOrder: unknown): SortSpec | undefined {
   if (sortBy === undefined || sortBy.trim() === '') return undefined
   const order = parseSortOrder(sortOrder) ?? 'ascending'
@@ -430,18 +434,22 @@ export async function deleteResource(svc: Service, call: Call, rt: CompiledResou
   // Compare-and-swap on the version read, so the events below describe what was deleted (ETG-030);
   // a lost race is retried unless the client pinned a version with If-Match.
   let before: StoredResource
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 1; ; attempt++) {
+    const roundStart = Date.now()
     before = await mustGet(svc, call, rt, id)
     const pinned = checkWritePreconditions(call, before.version)
     try {
       await svc.adapter.delete({ resourceType: rt.name, id, expectedVersion: before.version }, call.ctx)
       break
     } catch (err) {
-      if (!pinned && attempt < MAX_CAS_RETRIES && isScimError(err) && err.status === 412) {
-        await new Promise((r) => setTimeout(r, Math.random() * 2 * (attempt + 1)))
-        continue
+      if (pinned || !isScimError(err) || err.status !== 412) throw err
+      if (attempt >= MAX_CAS_ATTEMPTS) {
+        throw new ScimError(503, 'ERR_SCIM_CONTENTION', `${rt.name} ${id} is being modified concurrently; retry the request`, undefined, {
+          cause: err,
+          headers: { 'Retry-After': '1' },
+        })
       }
-      throw err
+      await backoff(attempt, Date.now() - roundStart)
     }
   }
   await emitChange(svc, call, rt, id, before, null)

@@ -1,0 +1,899 @@
+/**
+ * `SqlAdapter`: a complete, copyable `ScimAdapter` over SQL, for embedded SQLite (better-sqlite3)
+ * and PostgreSQL (pg), with filter and sort pushdown through `scim-router/sql`.
+ *
+ * Why plain drivers rather than a query builder such as Kysely: the only dynamic SQL here is the
+ * WHERE/ORDER BY that `scim-router/sql` already builds as parameterised fragments; everything else
+ * is a dozen fixed statements. A builder would add a dependency and a second abstraction over the
+ * same fragments, while hiding what matters for correctness (`UPDATE … WHERE version = ?`
+ * row counts, `ON CONFLICT DO NOTHING`, `RETURNING`, one client per transaction, `FOR UPDATE`).
+ * The adapter talks to a four-method {@link SqlDriver}; porting to another driver or to Kysely's
+ * `sql` template means re-implementing that interface only.
+ *
+ * Storage layout (created on first use with CREATE TABLE IF NOT EXISTS; `scim_` is the default
+ * table prefix):
+ * - `scim_resources` (tenant, id) primary key: resource_type, version (integer, +1 per write),
+ *   created / last_modified (epoch ms, so SQL order = time order), user_name_key and
+ *   display_name_key (NFC + case folded exactly like the filter evaluator folds), external_id, and
+ *   `doc`: the attributes as JSON (TEXT in SQLite, jsonb in PostgreSQL), every string NFC-normalised
+ *   on write. Group `members` and User `groups` are never in `doc`.
+ * - `scim_members` (tenant, group_id, member_id, member_type, ord): Group membership, one row per
+ *   member, with foreign keys to both resources (ON DELETE CASCADE). Adding a member is a row
+ *   insert: a group's size never makes a write rewrite a document. `User.groups` and
+ *   `members[].display` are derived from it at read time.
+ * - `scim_values` (tenant, resource_type, path, value_key, resource_id): folded values of
+ *   multi-valued sub-attributes that IdPs look up (`emails.value` by default), so that
+ *   `emails.value eq "…"` is an index lookup.
+ * - `scim_unique` (tenant, resource_type, path, value_key) primary key → resource_id: the
+ *   uniqueness constraints that arrive with each write (`unique`), enforced atomically by the
+ *   primary key inside the write's transaction (`INSERT … ON CONFLICT DO NOTHING`; no row inserted
+ *   → 409). Any path works, so hosts never add DDL for a new unique attribute; a unique-violation
+ *   error from the driver on this table is mapped to `UniquenessError` as well.
+ *
+ * Indexes make the IdP lookups index lookups (see test/sql/explain.test.ts): `id eq` (primary
+ * key), `userName eq`, `externalId eq`, `displayName eq` (tenant, resource_type, key), `emails.value
+ * eq` (scim_values), `members.value eq` (scim_members by member). Default order (created, id) has
+ * its own index; the lookup indexes end with (created, id), so a lookup's page needs no sort.
+ *
+ * Writes are compare-and-swap inside the database: `UPDATE … WHERE id = ? AND version = ?` and the
+ * affected row count decide between success, 404 and 412; multi-statement writes run in one
+ * transaction (SQLite: BEGIN IMMEDIATE on a serialised connection; PostgreSQL: one pooled client
+ * per transaction, retried on deadlock/serialization failure).
+ * @module
+ */
+import { randomUUID } from 'node:crypto'
+import type { Pool, PoolClient } from 'pg'
+import type BetterSqlite3 from 'better-sqlite3'
+import {
+  InvalidValueError,
+  NotFoundError,
+  PreconditionFailedError,
+  TooManyError,
+  UniquenessError,
+  type AttributeInfo,
+  type CreateQuery,
+  type DeleteQuery,
+  type GetQuery,
+  type ListQuery,
+  type ListResult,
+  type ReplaceQuery,
+  type ScimAdapter,
+  type SortSpec,
+  type StoredResource,
+  type UniqueConstraint,
+} from '../src'
+import type { FilterNode } from '../src/filter/ast'
+import { compileFilter } from '../src/filter/evaluate'
+import { compareDefault, compareForSort } from '../src/filter/compare'
+import { createRegistry } from '../src/schema/registry'
+import {
+  enterpriseUserSchema,
+  GROUP_SCHEMA,
+  groupResourceType,
+  groupSchema,
+  USER_SCHEMA,
+  userResourceType,
+  userSchema,
+} from '../src/schema/core-schemas'
+import {
+  joinSql,
+  prepareValue,
+  raw,
+  renderSql,
+  sql,
+  translateFilter,
+  translateSort,
+  type AttributeStorage,
+  type SqlDialect,
+  type SqlFragment,
+  type SqlMapping,
+  type TranslateOptions,
+} from '../src/sql'
+
+// ----------------------------------------------------------------------------- drivers
+
+/** A row as returned by a driver. */
+export type Row = Record<string, unknown>
+
+/** Runs one statement. `text` uses the dialect's placeholders (`?` / `$n`). */
+export interface SqlExecutor {
+  query(text: string, values: readonly unknown[]): Promise<{ rows: Row[]; rowCount: number }>
+}
+
+/** The tiny driver interface {@link SqlAdapter} needs. */
+export interface SqlDriver extends SqlExecutor {
+  readonly dialect: SqlDialect
+  /** Run `fn` in one transaction (one connection); commit when it resolves, roll back when it throws. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>
+  /** Run several reads with no write in between where the database needs help (SQLite); no transaction. */
+  read<T>(fn: (ex: SqlExecutor) => Promise<T>): Promise<T>
+  close(): Promise<void>
+}
+
+/** Unicode case fold used by SQLite for non-caseExact comparisons (its built-in lower() is ASCII-only). */
+const SQLITE_FOLD = 'scim_fold'
+
+/**
+ * A driver over better-sqlite3 (a file path, `':memory:'`, or an open Database). better-sqlite3 is
+ * synchronous, so statements never interleave; transactions are serialised by a queue so that an
+ * `await` inside one never lets another statement in between.
+ */
+export function sqliteDriver(database: string | BetterSqlite3.Database): SqlDriver {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Database = require('better-sqlite3') as typeof BetterSqlite3
+  const db = typeof database === 'string' ? new Database(database) : database
+  db.pragma('foreign_keys = ON')
+  db.pragma('busy_timeout = 5000')
+  if (db.name !== ':memory:' && db.name !== '') db.pragma('journal_mode = WAL')
+  db.function(SQLITE_FOLD, { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.normalize('NFC').toLowerCase() : v))
+  const cache = new Map<string, BetterSqlite3.Statement>()
+  const exec: SqlExecutor = {
+    async query(text, values) {
+      let stmt = cache.get(text)
+      if (!stmt) {
+        stmt = db.prepare(text)
+        if (cache.size > 500) cache.clear()
+        cache.set(text, stmt)
+      }
+      const params = values.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v === undefined ? null : v))
+      if (stmt.reader) {
+        const rows = stmt.all(...params) as Row[]
+        return { rows, rowCount: rows.length }
+      }
+      const info = stmt.run(...params)
+      return { rows: [], rowCount: info.changes }
+    },
+  }
+  let tail: Promise<unknown> = Promise.resolve()
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn)
+    tail = run.catch(() => undefined)
+    return run
+  }
+  return {
+    dialect: 'sqlite',
+    query: (text, values) => exclusive(() => exec.query(text, values)),
+    read: (fn) => exclusive(() => fn(exec)),
+    transaction: (fn) =>
+      exclusive(async () => {
+        db.prepare('BEGIN IMMEDIATE').run()
+        try {
+          const out = await fn(exec)
+          db.prepare('COMMIT').run()
+          return out
+        } catch (err) {
+          if (db.inTransaction) db.prepare('ROLLBACK').run()
+          throw err
+        }
+      }),
+    close: async () => {
+      await exclusive(async () => db.close())
+    },
+  }
+}
+
+/**
+ * A driver over a pg `Pool` (or a connection string). Each transaction uses one client from the
+ * pool and is retried (up to 3 times) on deadlock (40P01) or serialization failure (40001).
+ */
+export function postgresDriver(pool: Pool | string): SqlDriver {
+  let owned = false
+  if (typeof pool === 'string') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pg = require('pg') as typeof import('pg')
+    pool = new pg.Pool({ connectionString: pool, max: 10 })
+    owned = true
+  }
+  const p = pool
+  const run = async (c: Pool | PoolClient, text: string, values: readonly unknown[]) => {
+    const r = await c.query(text, values as unknown[])
+    return { rows: r.rows as Row[], rowCount: r.rowCount ?? 0 }
+  }
+  return {
+    dialect: 'postgres',
+    query: (text, values) => run(p, text, values),
+    read: (fn) => fn({ query: (text, values) => run(p, text, values) }),
+    async transaction(fn) {
+      for (let attempt = 0; ; attempt++) {
+        const client = await p.connect()
+        try {
+          await client.query('BEGIN')
+          const out = await fn({ query: (text, values) => run(client, text, values) })
+          await client.query('COMMIT')
+          return out
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined)
+          const code = (err as { code?: unknown }).code
+          if ((code === '40P01' || code === '40001') && attempt < 3) continue
+          throw err
+        } finally {
+          client.release()
+        }
+      }
+    },
+    close: async () => {
+      if (owned) await p.end()
+    },
+  }
+}
+
+// ----------------------------------------------------------------------------- adapter
+
+/** A multi-valued sub-attribute kept in the `values` side table for index lookups. */
+export interface IndexedValuePath {
+  resourceType: string
+  /** Canonical path, e.g. `emails.value`. */
+  path: string
+  caseExact: boolean
+}
+
+/** Options of {@link SqlAdapter}. */
+export interface SqlAdapterOptions<Ctx> {
+  /** The tenant of a request. Default: `ctx.tenant` when it is a string, else `"default"`. */
+  tenant?: (ctx: Ctx) => string
+  /** Prefix of every table and index name. Default `scim_`. Letters, digits and `_` only. */
+  tablePrefix?: string
+  /** PostgreSQL schema holding the tables (created if missing). Default: the search_path. */
+  schema?: string
+  /** Multi-valued sub-attributes indexed for lookups. Default `[{ User, emails.value, caseExact false }]`. */
+  indexedValues?: readonly IndexedValuePath[]
+  /**
+   * Most resources `list` evaluates in memory when a filter or sort cannot be pushed down (the
+   * router normally never asks: `canFilter` says false first). Default 10,000; over it, TooManyError.
+   */
+  maxInMemory?: number
+}
+
+interface ResourceRow {
+  id: string
+  resource_type: string
+  version: unknown
+  created: unknown
+  last_modified: unknown
+  doc: unknown
+}
+
+const registry = createRegistry([userSchema, groupSchema, enterpriseUserSchema], [userResourceType, groupResourceType])
+const userNameInfo = registry.byName('User')!.core.get('username')!
+const displayNameInfo = registry.byName('Group')!.core.get('displayname')!
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
+const COLUMNS = 'r.id, r.resource_type, r.version, r.created, r.last_modified, r.doc'
+
+/** Deep copy with every string NFC-normalised (the SQL side never normalises; see scim-router/sql). */
+function nfcDeep(v: unknown): unknown {
+  if (typeof v === 'string') return v.normalize('NFC')
+  if (Array.isArray(v)) return v.map(nfcDeep)
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, x] of Object.entries(v)) out[k] = nfcDeep(x)
+    return out
+  }
+  return v
+}
+
+/** Value at a canonical attribute path (`userName`, `name.givenName`, `urn:…:User:employeeNumber`). */
+function readPath(attrs: Record<string, unknown>, path: string): unknown {
+  let container: unknown = attrs
+  let rest = path
+  if (path.startsWith('urn:')) {
+    const urn = Object.keys(attrs).filter((k) => path.startsWith(k + ':')).sort((a, b) => b.length - a.length)[0]
+    if (!urn) return undefined
+    container = attrs[urn]
+    rest = path.slice(urn.length + 1)
+  }
+  for (const key of rest.split('.')) {
+    if (container === null || typeof container !== 'object' || Array.isArray(container)) return undefined
+    container = (container as Record<string, unknown>)[key]
+  }
+  return container
+}
+
+/** Values of a (possibly multi-valued) path such as `emails.value`. */
+function readValues(attrs: Record<string, unknown>, path: string): string[] {
+  const [head, sub] = path.split('.') as [string, string | undefined]
+  const v = attrs[head]
+  const list = Array.isArray(v) ? v : v === undefined ? [] : [v]
+  const out: string[] = []
+  for (const el of list) {
+    const x = sub === undefined ? el : el !== null && typeof el === 'object' ? (el as Record<string, unknown>)[sub] : undefined
+    if (typeof x === 'string') out.push(x)
+  }
+  return out
+}
+
+const fold = (s: string, caseExact: boolean): string => (caseExact ? s.normalize('NFC') : s.normalize('NFC').toLowerCase())
+
+/**
+ * A `ScimAdapter` over SQLite or PostgreSQL.
+ *
+ * @example
+ * ```ts
+ * const adapter = SqlAdapter.sqlite('./scim.db')               // or ':memory:'
+ * const adapter = SqlAdapter.postgres(process.env.DATABASE_URL!) // or a pg Pool
+ * app.use('/scim/v2', scimRouter(adapter, { authenticate: bearerToken(token) }))
+ * ```
+ */
+export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
+  readonly capabilities = { sort: true, changePassword: false }
+  readonly driver: SqlDriver
+  readonly #tenantOf: (ctx: Ctx) => string
+  readonly #t: { resources: string; members: string; values: string; unique: string; prefix: string }
+  readonly #schema: string | undefined
+  readonly #indexed: readonly IndexedValuePath[]
+  readonly #maxInMemory: number
+  #ready: Promise<void> | undefined
+
+  /** Open (or create) a SQLite database file, or `':memory:'`. */
+  static sqlite<C = unknown>(file: string | BetterSqlite3.Database, options?: SqlAdapterOptions<C>): SqlAdapter<C> {
+    return new SqlAdapter<C>(sqliteDriver(file), options)
+  }
+
+  /** Use a PostgreSQL pool or connection string. */
+  static postgres<C = unknown>(pool: Pool | string, options?: SqlAdapterOptions<C>): SqlAdapter<C> {
+    return new SqlAdapter<C>(postgresDriver(pool), options)
+  }
+
+  constructor(driver: SqlDriver, options: SqlAdapterOptions<Ctx> = {}) {
+    this.driver = driver
+    this.#tenantOf =
+      options.tenant ??
+      ((ctx: Ctx) => {
+        const t = (ctx as { tenant?: unknown } | null | undefined)?.tenant
+        return typeof t === 'string' ? t : 'default'
+      })
+    const prefix = options.tablePrefix ?? 'scim_'
+    if (!IDENT.test(prefix)) throw new TypeError(`SqlAdapter: invalid tablePrefix '${prefix}'`)
+    if (options.schema !== undefined && (!IDENT.test(options.schema) || driver.dialect !== 'postgres')) {
+      throw new TypeError('SqlAdapter: schema must be an identifier, and is for PostgreSQL only')
+    }
+    this.#schema = options.schema
+    const q = options.schema ? `${options.schema}.` : ''
+    this.#t = { resources: `${q}${prefix}resources`, members: `${q}${prefix}members`, values: `${q}${prefix}values`, unique: `${q}${prefix}unique`, prefix }
+    this.#indexed = options.indexedValues ?? [{ resourceType: 'User', path: 'emails.value', caseExact: false }]
+    this.#maxInMemory = options.maxInMemory ?? 10_000
+  }
+
+  get #pg(): boolean {
+    return this.driver.dialect === 'postgres'
+  }
+
+  // ------------------------------------------------------------------ schema
+
+  /** Create tables and indexes if missing. Called automatically before the first operation. */
+  init(): Promise<void> {
+    this.#ready ??= this.#createSchema().catch((err) => {
+      this.#ready = undefined
+      throw err
+    })
+    return this.#ready
+  }
+
+  async #createSchema(): Promise<void> {
+    const { resources: R, members: M, values: V, unique: U, prefix: p } = this.#t
+    const pg = this.#pg
+    const json = pg ? 'JSONB' : 'TEXT'
+    const big = pg ? 'BIGINT' : 'INTEGER'
+    const ddl = [
+      `CREATE TABLE IF NOT EXISTS ${R} (
+        tenant TEXT NOT NULL, id TEXT NOT NULL, resource_type TEXT NOT NULL,
+        version ${big} NOT NULL, created ${big} NOT NULL, last_modified ${big} NOT NULL,
+        user_name_key TEXT, external_id TEXT, display_name_key TEXT, doc ${json} NOT NULL,
+        CONSTRAINT ${p}resources_pk PRIMARY KEY (tenant, id))`,
+      `CREATE INDEX IF NOT EXISTS ${p}resources_order ON ${R} (tenant, resource_type, created, id)`,
+      `CREATE INDEX IF NOT EXISTS ${p}resources_user_name ON ${R} (tenant, resource_type, user_name_key, created, id)`,
+      `CREATE INDEX IF NOT EXISTS ${p}resources_external_id ON ${R} (tenant, resource_type, external_id, created, id)`,
+      `CREATE INDEX IF NOT EXISTS ${p}resources_display_name ON ${R} (tenant, resource_type, display_name_key, created, id)`,
+      `CREATE TABLE IF NOT EXISTS ${M} (
+        tenant TEXT NOT NULL, group_id TEXT NOT NULL, member_id TEXT NOT NULL, member_type TEXT NOT NULL, ord ${big} NOT NULL,
+        CONSTRAINT ${p}members_pk PRIMARY KEY (tenant, group_id, member_id),
+        CONSTRAINT ${p}members_group_fk FOREIGN KEY (tenant, group_id) REFERENCES ${R} (tenant, id) ON DELETE CASCADE,
+        CONSTRAINT ${p}members_member_fk FOREIGN KEY (tenant, member_id) REFERENCES ${R} (tenant, id) ON DELETE CASCADE)`,
+      `CREATE INDEX IF NOT EXISTS ${p}members_member ON ${M} (tenant, member_id, group_id)`,
+      `CREATE TABLE IF NOT EXISTS ${V} (
+        tenant TEXT NOT NULL, resource_type TEXT NOT NULL, path TEXT NOT NULL, value_key TEXT NOT NULL, resource_id TEXT NOT NULL,
+        CONSTRAINT ${p}values_pk PRIMARY KEY (tenant, resource_type, path, value_key, resource_id),
+        CONSTRAINT ${p}values_fk FOREIGN KEY (tenant, resource_id) REFERENCES ${R} (tenant, id) ON DELETE CASCADE)`,
+      `CREATE INDEX IF NOT EXISTS ${p}values_resource ON ${V} (tenant, resource_id)`,
+      `CREATE TABLE IF NOT EXISTS ${U} (
+        tenant TEXT NOT NULL, resource_type TEXT NOT NULL, path TEXT NOT NULL, value_key TEXT NOT NULL, resource_id TEXT NOT NULL,
+        CONSTRAINT ${p}unique_pk PRIMARY KEY (tenant, resource_type, path, value_key),
+        CONSTRAINT ${p}unique_fk FOREIGN KEY (tenant, resource_id) REFERENCES ${R} (tenant, id) ON DELETE CASCADE)`,
+      `CREATE INDEX IF NOT EXISTS ${p}unique_resource ON ${U} (tenant, resource_id)`,
+    ]
+    await this.driver.transaction(async (tx) => {
+      if (pg) {
+        // Two instances starting at once must not race on CREATE … IF NOT EXISTS.
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`scim-router:${this.#t.resources}`])
+        if (this.#schema) await tx.query(`CREATE SCHEMA IF NOT EXISTS ${this.#schema}`, [])
+      }
+      for (const stmt of ddl) await tx.query(stmt, [])
+    })
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  async #q(ex: SqlExecutor, f: SqlFragment): Promise<Row[]> {
+    const r = renderSql(f, this.driver.dialect)
+    return (await ex.query(r.text, r.values)).rows
+  }
+
+  async #run(ex: SqlExecutor, f: SqlFragment): Promise<number> {
+    const r = renderSql(f, this.driver.dialect)
+    return (await ex.query(r.text, r.values)).rowCount
+  }
+
+  #jsonText(alias: string, key: string): SqlFragment {
+    return this.#pg ? sql`(${raw(alias)}.doc ->> ${key}::text)` : sql`json_extract(${raw(alias)}.doc, ${`$."${key}"`})`
+  }
+
+  #greatest(a: string, b: SqlFragment): SqlFragment {
+    return this.#pg ? sql`GREATEST(${raw(a)}, ${b})` : sql`MAX(${raw(a)}, ${b})`
+  }
+
+  /** The mapping of SCIM attributes to this schema, for one tenant and resource type. */
+  mapping(resourceType: string, tenant: string, purpose: 'filter' | 'sort' = 'filter'): SqlMapping {
+    const T = this.#t
+    const pg = this.#pg
+    const indexed = this.#indexed
+    return {
+      document: raw('r.doc'),
+      storage(a: AttributeInfo): AttributeStorage | undefined {
+        const name = a.def.name
+        if (!a.parent && !a.extension) {
+          if (name === 'id') return { kind: 'column', sql: raw('r.id'), prepared: true }
+          if (name === 'externalId' && a.def.caseExact) return { kind: 'column', sql: raw('r.external_id'), prepared: true }
+          if (name === 'userName' && a.schema === USER_SCHEMA && !a.def.caseExact) return { kind: 'column', sql: raw('r.user_name_key'), prepared: true }
+          if (name === 'displayName' && (a.schema === USER_SCHEMA || a.schema === GROUP_SCHEMA) && !a.def.caseExact) {
+            return { kind: 'column', sql: raw('r.display_name_key'), prepared: true }
+          }
+          if (name === 'members' && resourceType === 'Group') {
+            return {
+              kind: 'elements',
+              key: raw('r.id'),
+              select: raw('m.group_id'),
+              from: raw(`${T.members} m`),
+              where: sql`m.tenant = ${tenant}`,
+              sub: (s) =>
+                s.def.name === 'value'
+                  ? { kind: 'column', sql: raw('m.member_id'), prepared: true } // ids are lower-case UUIDs: fold-invariant
+                  : s.def.name === 'type'
+                    ? { kind: 'column', sql: raw('m.member_type') }
+                    : undefined,
+            }
+          }
+          if (name === 'groups' && resourceType === 'User') {
+            return {
+              kind: 'elements',
+              key: raw('r.id'),
+              select: raw('g.member_id'),
+              from: raw(`${T.members} g`),
+              where: sql`g.tenant = ${tenant}`,
+              sub: (s) =>
+                s.def.name === 'value'
+                  ? { kind: 'column', sql: raw('g.group_id'), prepared: true }
+                  : s.def.name === 'display'
+                    ? { kind: 'column', sql: raw(`(SELECT gr.display_name_key FROM ${T.resources} gr WHERE gr.tenant = g.tenant AND gr.id = g.group_id)`), prepared: true }
+                    : s.def.name === 'type'
+                      ? { kind: 'column', sql: raw(`'direct'`) }
+                      : undefined,
+            }
+          }
+        }
+        if (a.parent && a.parent.common && a.parent.def.name === 'meta') {
+          switch (name) {
+            case 'created':
+              return { kind: 'column', sql: raw('r.created'), dateTime: 'epochMs' }
+            case 'lastModified':
+              return { kind: 'column', sql: raw('r.last_modified'), dateTime: 'epochMs' }
+            case 'resourceType':
+              return { kind: 'column', sql: raw('r.resource_type'), prepared: true }
+            case 'version':
+              return { kind: 'column', sql: raw(pg ? `('W/"' || r.version::text || '"')` : `('W/"' || r.version || '"')`), prepared: true }
+            default:
+              return { kind: 'unsupported' }
+          }
+        }
+        // Side-table values serve filters; sorting reads the same values from the document.
+        const ix = purpose === 'sort' ? undefined : indexed.find((i) => i.resourceType === resourceType && i.path === a.path && i.caseExact === a.def.caseExact)
+        if (ix) {
+          return {
+            kind: 'rows',
+            key: raw('r.id'),
+            select: raw('v.resource_id'),
+            from: raw(`${T.values} v`),
+            where: sql`v.tenant = ${tenant} AND v.resource_type = ${resourceType} AND v.path = ${ix.path}`,
+            value: { kind: 'column', sql: raw('v.value_key'), prepared: true },
+          }
+        }
+        // members.* and groups.* fall through to their parent's `elements` storage above, whose
+        // sub() leaves the derived members.display / $ref and groups.$ref untranslatable.
+        return undefined
+      },
+    }
+  }
+
+  #translateOptions(resourceType: string, tenant: string): TranslateOptions {
+    return { dialect: this.driver.dialect, mapping: this.mapping(resourceType, tenant), fold: this.#pg ? 'lower' : SQLITE_FOLD }
+  }
+
+  /** `canFilter`: true when the whole filter translates to SQL. */
+  canFilter(filter: FilterNode, resourceType: string): boolean {
+    return translateFilter(filter, this.#translateOptions(resourceType, 'x')) !== undefined
+  }
+
+  #rowToStored(row: ResourceRow, attributes: Record<string, unknown>): StoredResource {
+    return {
+      id: row.id,
+      version: String(row.version),
+      created: new Date(Number(row.created)),
+      lastModified: new Date(Number(row.last_modified)),
+      attributes,
+    }
+  }
+
+  /** Hydrate rows: parse doc, add derived members (Groups) and groups (Users). */
+  async #hydrate(ex: SqlExecutor, tenant: string, rows: ResourceRow[]): Promise<StoredResource[]> {
+    const docs = rows.map((r) => (typeof r.doc === 'string' ? JSON.parse(r.doc) : structuredClone(r.doc)) as Record<string, unknown>)
+    const groupIds = rows.filter((r) => r.resource_type === 'Group').map((r) => r.id)
+    const userIds = rows.filter((r) => r.resource_type === 'User').map((r) => r.id)
+    const members = new Map<string, Record<string, unknown>[]>()
+    const groups = new Map<string, Record<string, unknown>[]>()
+    const T = this.#t
+    for (let i = 0; i < groupIds.length; i += 500) {
+      const ids = joinSql(groupIds.slice(i, i + 500).map((id) => sql`${id}`), ', ')
+      const display = sql`COALESCE(${this.#jsonText('mr', 'displayName')}, ${this.#jsonText('mr', 'userName')})`
+      const found = await this.#q(
+        ex,
+        sql`SELECT m.group_id, m.member_id, m.member_type, ${display} AS display FROM ${raw(T.members)} m JOIN ${raw(T.resources)} mr ON mr.tenant = m.tenant AND mr.id = m.member_id WHERE m.tenant = ${tenant} AND m.group_id IN (${ids}) ORDER BY m.group_id, m.ord`,
+      )
+      for (const f of found) {
+        const m: Record<string, unknown> = { value: f['member_id'], type: f['member_type'] }
+        if (typeof f['display'] === 'string') m['display'] = f['display']
+        const gid = f['group_id'] as string
+        members.set(gid, [...(members.get(gid) ?? []), m])
+      }
+    }
+    for (let i = 0; i < userIds.length; i += 500) {
+      const ids = joinSql(userIds.slice(i, i + 500).map((id) => sql`${id}`), ', ')
+      const found = await this.#q(
+        ex,
+        sql`SELECT m.member_id, m.group_id, ${this.#jsonText('g', 'displayName')} AS display FROM ${raw(T.members)} m JOIN ${raw(T.resources)} g ON g.tenant = m.tenant AND g.id = m.group_id WHERE m.tenant = ${tenant} AND m.member_id IN (${ids}) ORDER BY g.created, g.id`,
+      )
+      for (const f of found) {
+        const g: Record<string, unknown> = { value: f['group_id'], type: 'direct' }
+        if (typeof f['display'] === 'string') g['display'] = f['display']
+        const uid = f['member_id'] as string
+        groups.set(uid, [...(groups.get(uid) ?? []), g])
+      }
+    }
+    return rows.map((row, i) => {
+      const attrs = docs[i]!
+      const m = members.get(row.id)
+      if (m) attrs['members'] = m
+      const g = groups.get(row.id)
+      if (g) attrs['groups'] = g
+      return this.#rowToStored(row, attrs)
+    })
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  async get(q: GetQuery, ctx: Ctx): Promise<StoredResource | null> {
+    await this.init()
+    const tenant = this.#tenantOf(ctx)
+    return this.driver.read(async (tx) => {
+      const rows = (await this.#q(
+        tx,
+        sql`SELECT ${raw(COLUMNS)} FROM ${raw(this.#t.resources)} r WHERE r.tenant = ${tenant} AND r.id = ${q.id} AND r.resource_type = ${q.resourceType}`,
+      )) as unknown as ResourceRow[]
+      if (rows.length === 0) return null
+      return (await this.#hydrate(tx, tenant, rows))[0] ?? null
+    })
+  }
+
+  /** The COUNT and page statements of `list`, or undefined when the query is evaluated in memory. */
+  #listStatements(q: ListQuery, tenant: string): { count: SqlFragment; page: SqlFragment; where: SqlFragment | undefined } | { where: SqlFragment | undefined } {
+    const opts = this.#translateOptions(q.resourceType, tenant)
+    const where = q.filter ? translateFilter(q.filter, opts) : undefined
+    const order = q.sort ? translateSort(q.sort, { ...opts, mapping: this.mapping(q.resourceType, tenant, 'sort') }) : undefined
+    if ((q.filter && !where) || (q.sort && !order)) return { where }
+    const base = sql`FROM ${raw(this.#t.resources)} r WHERE r.tenant = ${tenant} AND r.resource_type = ${q.resourceType}${where ? sql` AND ${where}` : raw('')}`
+    const tie = raw(this.#pg ? 'r.created ASC, r.id COLLATE "C" ASC' : 'r.created ASC, r.id ASC')
+    return {
+      where,
+      count: sql`SELECT COUNT(*) AS n ${base}`,
+      page: sql`SELECT ${raw(COLUMNS)} ${base} ORDER BY ${order ? sql`${order}, ` : raw('')}${tie} LIMIT ${Math.max(0, q.count)} OFFSET ${q.startIndex - 1}`,
+    }
+  }
+
+  async list(q: ListQuery, ctx: Ctx): Promise<ListResult> {
+    await this.init()
+    const tenant = this.#tenantOf(ctx)
+    const st = this.#listStatements(q, tenant)
+    if (!('page' in st)) return this.#listInMemory(q, tenant, st.where)
+    return this.driver.read(async (tx) => {
+      const total = Number((await this.#q(tx, st.count))[0]?.['n'] ?? 0)
+      if (q.count <= 0 || q.startIndex > total) return { resources: [], totalResults: total }
+      const rows = (await this.#q(tx, st.page)) as unknown as ResourceRow[]
+      return { resources: await this.#hydrate(tx, tenant, rows), totalResults: total }
+    })
+  }
+
+  /**
+   * The query plans of `list`'s statements (SQLite `EXPLAIN QUERY PLAN`, PostgreSQL `EXPLAIN` with
+   * sequential scans disabled, so that the plan shows whether an index *can* serve the query even on
+   * a tiny table). For tests and diagnostics.
+   */
+  async explain(q: ListQuery, ctx: Ctx): Promise<{ count: string; page: string }> {
+    await this.init()
+    await this.driver.query(this.#pg ? `ANALYZE ${this.#t.resources}, ${this.#t.members}, ${this.#t.values}` : 'ANALYZE', [])
+    const st = this.#listStatements(q, this.#tenantOf(ctx))
+    if (!('page' in st)) throw new Error('this query is evaluated in memory')
+    const plan = async (tx: SqlExecutor, f: SqlFragment): Promise<string> => {
+      const r = renderSql(f, this.driver.dialect)
+      if (this.#pg) {
+        const rows = (await tx.query(`EXPLAIN ${r.text}`, r.values)).rows
+        return rows.map((x) => String(x['QUERY PLAN'])).join('\n')
+      }
+      const rows = (await tx.query(`EXPLAIN QUERY PLAN ${r.text}`, r.values)).rows
+      return rows.map((x) => String(x['detail'])).join('\n')
+    }
+    return this.driver.transaction(async (tx) => {
+      if (this.#pg) await tx.query('SET LOCAL enable_seqscan = off', [])
+      return { count: await plan(tx, st.count), page: await plan(tx, st.page) }
+    })
+  }
+
+  /** Fallback when a filter or sort cannot be pushed down: evaluate with compileFilter/compareForSort. */
+  async #listInMemory(q: ListQuery, tenant: string, where: SqlFragment | undefined): Promise<ListResult> {
+    const stored = await this.driver.read(async (tx) => {
+      const base = sql`FROM ${raw(this.#t.resources)} r WHERE r.tenant = ${tenant} AND r.resource_type = ${q.resourceType}${where ? sql` AND ${where}` : raw('')}`
+      const n = Number((await this.#q(tx, sql`SELECT COUNT(*) AS n ${base}`))[0]?.['n'] ?? 0)
+      if (n > this.#maxInMemory) throw new TooManyError(`The query would evaluate ${n} resources in memory; narrow the filter`)
+      const rows = (await this.#q(tx, sql`SELECT ${raw(COLUMNS)} ${base}`)) as unknown as ResourceRow[]
+      return this.#hydrate(tx, tenant, rows)
+    })
+    const coreSchema = q.resourceType === 'User' ? USER_SCHEMA : q.resourceType === 'Group' ? GROUP_SCHEMA : coreSchemaOf(q.filter, q.sort) ?? q.resourceType
+    let items = stored.map((s) => ({ s, view: viewOf(s, q.resourceType, coreSchema) }))
+    if (q.filter) {
+      const test = compileFilter(q.filter)
+      items = items.filter((i) => test(i.view))
+    }
+    const cmp = q.sort ? compareForSort(q.sort.attribute, q.sort.order) : compareDefault
+    items.sort((a, b) => cmp(a.view, b.view))
+    const from = q.startIndex - 1
+    return { resources: items.slice(from, from + Math.max(0, q.count)).map((i) => i.s), totalResults: items.length }
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  #keys(resourceType: string, attrs: Record<string, unknown>) {
+    const un = attrs['userName']
+    const dn = attrs['displayName']
+    const ext = attrs['externalId']
+    return {
+      userNameKey: resourceType === 'User' && typeof un === 'string' ? prepareValue(un, userNameInfo) : null,
+      displayNameKey: typeof dn === 'string' ? prepareValue(dn, displayNameInfo) : null,
+      externalId: typeof ext === 'string' ? ext : null,
+    }
+  }
+
+  /** Split incoming attributes into the JSON document and the membership list. */
+  #prepare(resourceType: string, attributes: Record<string, unknown>): { doc: Record<string, unknown>; members: Record<string, unknown>[] | undefined } {
+    const doc = nfcDeep(attributes) as Record<string, unknown>
+    let members: Record<string, unknown>[] | undefined
+    if (resourceType === 'Group') {
+      members = (doc['members'] as Record<string, unknown>[] | undefined) ?? []
+      delete doc['members']
+    }
+    if (resourceType === 'User') delete doc['groups']
+    return { doc, members }
+  }
+
+  #docParam(doc: Record<string, unknown>): SqlFragment {
+    const text = JSON.stringify(doc)
+    return this.#pg ? sql`${text}::jsonb` : sql`${text}`
+  }
+
+  async #checkMembers(tx: SqlExecutor, tenant: string, members: Record<string, unknown>[]): Promise<Map<string, string>> {
+    const types = new Map<string, string>()
+    const ids = [...new Set(members.map((m) => m['value']))]
+    for (const id of ids) if (typeof id !== 'string') throw new InvalidValueError(`members: no User or Group with id '${String(id)}'`)
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = joinSql(ids.slice(i, i + 500).map((id) => sql`${id}`), ', ')
+      for (const r of await this.#q(tx, sql`SELECT id, resource_type FROM ${raw(this.#t.resources)} WHERE tenant = ${tenant} AND id IN (${chunk})`)) {
+        types.set(r['id'] as string, r['resource_type'] as string)
+      }
+    }
+    for (const id of ids) {
+      const t = types.get(id as string)
+      if (t !== 'User' && t !== 'Group') throw new InvalidValueError(`members: no User or Group with id '${String(id)}'`)
+    }
+    return types
+  }
+
+  async #writeUnique(tx: SqlExecutor, tenant: string, resourceType: string, id: string, attrs: Record<string, unknown>, unique: readonly UniqueConstraint[], replacing: boolean): Promise<void> {
+    const U = raw(this.#t.unique)
+    if (replacing) await this.#run(tx, sql`DELETE FROM ${U} WHERE tenant = ${tenant} AND resource_id = ${id}`)
+    for (const u of unique) {
+      const v = readPath(attrs, u.path)
+      if (typeof v !== 'string') continue
+      const n = await this.#run(
+        tx,
+        sql`INSERT INTO ${U} (tenant, resource_type, path, value_key, resource_id) VALUES (${tenant}, ${resourceType}, ${u.path}, ${fold(v, u.caseExact)}, ${id}) ON CONFLICT DO NOTHING`,
+      )
+      if (n === 0) throw new UniquenessError(`${u.path} '${v}' is already in use`)
+    }
+  }
+
+  async #writeValues(tx: SqlExecutor, tenant: string, resourceType: string, id: string, attrs: Record<string, unknown>, replacing: boolean): Promise<void> {
+    const V = raw(this.#t.values)
+    if (replacing) await this.#run(tx, sql`DELETE FROM ${V} WHERE tenant = ${tenant} AND resource_id = ${id}`)
+    for (const ix of this.#indexed) {
+      if (ix.resourceType !== resourceType) continue
+      for (const value of new Set(readValues(attrs, ix.path).map((v) => fold(v, ix.caseExact)))) {
+        await this.#run(tx, sql`INSERT INTO ${V} (tenant, resource_type, path, value_key, resource_id) VALUES (${tenant}, ${resourceType}, ${ix.path}, ${value}, ${id}) ON CONFLICT DO NOTHING`)
+      }
+    }
+  }
+
+  /** Make the membership rows of a group equal `members` (a diff: unchanged rows are not touched). */
+  async #writeMembers(tx: SqlExecutor, tenant: string, groupId: string, members: Record<string, unknown>[], replacing: boolean): Promise<void> {
+    const M = raw(this.#t.members)
+    const types = await this.#checkMembers(tx, tenant, members)
+    const wanted = [...new Set(members.map((m) => m['value'] as string))]
+    let existing = new Set<string>()
+    let ord = 0
+    if (replacing) {
+      const rows = await this.#q(tx, sql`SELECT member_id, ord FROM ${M} WHERE tenant = ${tenant} AND group_id = ${groupId}`)
+      existing = new Set(rows.map((r) => r['member_id'] as string))
+      for (const r of rows) ord = Math.max(ord, Number(r['ord']))
+      const keep = new Set(wanted)
+      const removed = [...existing].filter((id) => !keep.has(id))
+      for (let i = 0; i < removed.length; i += 500) {
+        const chunk = joinSql(removed.slice(i, i + 500).map((id) => sql`${id}`), ', ')
+        await this.#run(tx, sql`DELETE FROM ${M} WHERE tenant = ${tenant} AND group_id = ${groupId} AND member_id IN (${chunk})`)
+      }
+    }
+    for (const id of wanted) {
+      if (existing.has(id)) continue
+      await this.#run(tx, sql`INSERT INTO ${M} (tenant, group_id, member_id, member_type, ord) VALUES (${tenant}, ${groupId}, ${id}, ${types.get(id)!}, ${++ord})`)
+    }
+  }
+
+  /** Map driver errors on our constraints to SCIM errors. */
+  #mapError(err: unknown): unknown {
+    const e = err as { code?: unknown; constraint?: unknown; message?: unknown }
+    const p = this.#t.prefix
+    const msg = typeof e.message === 'string' ? e.message : ''
+    if (e.code === '23505' && e.constraint === `${p}unique_pk`) return new UniquenessError('A unique attribute value is already in use', { cause: err })
+    if (typeof e.code === 'string' && e.code.startsWith('SQLITE_CONSTRAINT') && e.code !== 'SQLITE_CONSTRAINT_FOREIGNKEY' && msg.includes(`${p}unique.`)) {
+      return new UniquenessError('A unique attribute value is already in use', { cause: err })
+    }
+    if ((e.code === '23503' && typeof e.constraint === 'string' && e.constraint.startsWith(`${p}members_`)) || e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+      return new InvalidValueError('members: a member no longer exists', { cause: err })
+    }
+    return err
+  }
+
+  async #write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    await this.init()
+    try {
+      return await this.driver.transaction(fn)
+    } catch (err) {
+      throw this.#mapError(err)
+    }
+  }
+
+  async create(q: CreateQuery, ctx: Ctx): Promise<StoredResource> {
+    const tenant = this.#tenantOf(ctx)
+    const { doc, members } = this.#prepare(q.resourceType, q.attributes)
+    const k = this.#keys(q.resourceType, doc)
+    const id = randomUUID()
+    const now = Date.now()
+    return this.#write(async (tx) => {
+      const R = raw(this.#t.resources)
+      const rows = (await this.#q(
+        tx,
+        sql`INSERT INTO ${R} (tenant, id, resource_type, version, created, last_modified, user_name_key, external_id, display_name_key, doc)
+            VALUES (${tenant}, ${id}, ${q.resourceType}, 1, ${now}, ${now}, ${k.userNameKey}, ${k.externalId}, ${k.displayNameKey}, ${this.#docParam(doc)})
+            RETURNING ${raw(COLUMNS.replace(/r\./g, ''))}`,
+      )) as unknown as ResourceRow[]
+      await this.#writeUnique(tx, tenant, q.resourceType, id, doc, q.unique, false)
+      await this.#writeValues(tx, tenant, q.resourceType, id, doc, false)
+      if (members) await this.#writeMembers(tx, tenant, id, members, false)
+      return (await this.#hydrate(tx, tenant, rows))[0]!
+    })
+  }
+
+  async replace(q: ReplaceQuery, ctx: Ctx): Promise<StoredResource> {
+    const tenant = this.#tenantOf(ctx)
+    const { doc, members } = this.#prepare(q.resourceType, q.attributes)
+    const k = this.#keys(q.resourceType, doc)
+    return this.#write(async (tx) => {
+      const R = raw(this.#t.resources)
+      const cas = q.expectedVersion !== undefined ? sql` AND version = ${versionNumber(q.expectedVersion)}` : raw('')
+      const rows = (await this.#q(
+        tx,
+        sql`UPDATE ${R} SET version = version + 1, last_modified = ${this.#greatest('last_modified', sql`${Date.now()}`)},
+            user_name_key = ${k.userNameKey}, external_id = ${k.externalId}, display_name_key = ${k.displayNameKey}, doc = ${this.#docParam(doc)}
+            WHERE tenant = ${tenant} AND id = ${q.id} AND resource_type = ${q.resourceType}${cas}
+            RETURNING ${raw(COLUMNS.replace(/r\./g, ''))}`,
+      )) as unknown as ResourceRow[]
+      if (rows.length === 0) await this.#missOrStale(tx, tenant, q.resourceType, q.id)
+      await this.#writeUnique(tx, tenant, q.resourceType, q.id, doc, q.unique, true)
+      await this.#writeValues(tx, tenant, q.resourceType, q.id, doc, true)
+      if (members) await this.#writeMembers(tx, tenant, q.id, members, true)
+      return (await this.#hydrate(tx, tenant, rows))[0]!
+    })
+  }
+
+  async #missOrStale(tx: SqlExecutor, tenant: string, resourceType: string, id: string): Promise<never> {
+    const found = await this.#q(tx, sql`SELECT version FROM ${raw(this.#t.resources)} WHERE tenant = ${tenant} AND id = ${id} AND resource_type = ${resourceType}`)
+    if (found.length === 0) throw new NotFoundError(`${resourceType} ${id} not found`)
+    throw new PreconditionFailedError()
+  }
+
+  async delete(q: DeleteQuery, ctx: Ctx): Promise<void> {
+    const tenant = this.#tenantOf(ctx)
+    await this.#write(async (tx) => {
+      const R = raw(this.#t.resources)
+      const M = raw(this.#t.members)
+      // Lock the row first (PostgreSQL): no membership can be added to it while we delete.
+      const found = await this.#q(
+        tx,
+        sql`SELECT version FROM ${R} WHERE tenant = ${tenant} AND id = ${q.id} AND resource_type = ${q.resourceType}${raw(this.#pg ? ' FOR UPDATE' : '')}`,
+      )
+      if (found.length === 0) throw new NotFoundError(`${q.resourceType} ${q.id} not found`)
+      if (q.expectedVersion !== undefined && String(found[0]!['version']) !== q.expectedVersion) throw new PreconditionFailedError()
+      // EP-053: leave every group; those groups change (new version, lastModified).
+      const groups = await this.#q(tx, sql`SELECT group_id FROM ${M} WHERE tenant = ${tenant} AND member_id = ${q.id}`)
+      await this.#run(tx, sql`DELETE FROM ${M} WHERE tenant = ${tenant} AND member_id = ${q.id}`)
+      const ids = groups.map((g) => g['group_id'] as string).filter((g) => g !== q.id)
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = joinSql(ids.slice(i, i + 500).map((id) => sql`${id}`), ', ')
+        await this.#run(
+          tx,
+          sql`UPDATE ${R} SET version = version + 1, last_modified = ${this.#greatest('last_modified', sql`${Date.now()}`)} WHERE tenant = ${tenant} AND id IN (${chunk})`,
+        )
+      }
+      const n = await this.#run(tx, sql`DELETE FROM ${R} WHERE tenant = ${tenant} AND id = ${q.id} AND resource_type = ${q.resourceType}`)
+      if (n === 0) throw new NotFoundError(`${q.resourceType} ${q.id} not found`)
+    })
+  }
+
+  /** Close the driver (the pool or database this adapter opened). */
+  async close(): Promise<void> {
+    await this.driver.close()
+  }
+}
+
+/** Versions are integers rendered as strings; anything else never matches. */
+function versionNumber(v: string): number {
+  return /^\d{1,15}$/.test(v) ? Number(v) : -1
+}
+
+/** The core schema URN of a resource type, read off any non-extension attribute of a filter or sort. */
+function coreSchemaOf(filter: FilterNode | undefined, sort: SortSpec | undefined): string | undefined {
+  if (sort && !sort.attribute.extension) return sort.attribute.schema
+  const stack = filter ? [filter] : []
+  for (let n = stack.pop(); n; n = stack.pop()) {
+    if (n.type === 'and' || n.type === 'or') stack.push(...n.filters)
+    else if (n.type === 'not' || n.type === 'valuePath') stack.push(n.filter)
+    if ((n.type === 'compare' || n.type === 'present' || n.type === 'valuePath') && !n.attribute.extension) return n.attribute.schema
+  }
+  return undefined
+}
+
+/** The evaluation view (same shape as `toView`). */
+function viewOf(s: StoredResource, resourceType: string, coreSchema: string): Record<string, unknown> {
+  const schemas = [coreSchema]
+  for (const k of Object.keys(s.attributes)) if (k.startsWith('urn:')) schemas.push(k)
+  return {
+    ...s.attributes,
+    id: s.id,
+    schemas,
+    meta: { resourceType, created: s.created.toISOString(), lastModified: s.lastModified.toISOString(), version: `W/"${s.version}"` },
+  }
+}
