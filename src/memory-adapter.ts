@@ -102,6 +102,24 @@ function uuidv7(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
+type Entryish = { resourceType: string; attributes: Record<string, unknown> }
+
+function memberSet(e: Entryish | undefined): Set<string> {
+  const members = e?.resourceType === 'Group' ? (e.attributes['members'] as { value: string }[] | undefined) : undefined
+  return new Set((members ?? []).map((m) => m.value))
+}
+
+/** Ids whose derived `groups` change when a group goes from `before` to `after`. */
+function membershipChange(before: Entryish | undefined, after: Entryish | undefined): string[] {
+  const old = memberSet(before)
+  const cur = memberSet(after)
+  const renamed = before?.attributes['displayName'] !== after?.attributes['displayName']
+  const out: string[] = []
+  for (const id of cur) if (!old.has(id) || renamed) out.push(id)
+  for (const id of old) if (!cur.has(id)) out.push(id)
+  return out
+}
+
 const indexKey = (rt: string, path: string, value: string, caseExact: boolean): string =>
   `${rt}\u0000${path}\u0000${caseExact ? value : foldCase(value)}`
 
@@ -258,6 +276,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     }
     t.byId.set(e.id, e)
     this.#indexEntry(t, e, true)
+    this.#touchMembers(t, membershipChange(undefined, e))
     return this.#export(t, e)
   }
 
@@ -270,12 +289,27 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     this.#checkUnique(t, q.resourceType, attributes, q.unique, e.id)
     this.#checkMembers(t, q.resourceType, attributes)
     this.#indexEntry(t, e, false)
+    const before = { ...e }
     e.attributes = attributes
     e.version = this.#nextVersion()
     const now = Date.now()
     e.lastModified = new Date(Math.max(now, e.lastModified.getTime()))
     this.#indexEntry(t, e, true)
+    this.#touchMembers(t, membershipChange(before, e))
     return this.#export(t, e)
+  }
+
+  /**
+   * ETG-002: a member's representation (its derived `groups`) changed, so its version and
+   * `lastModified` change too.
+   */
+  #touchMembers(t: Tenant, ids: Iterable<string>): void {
+    for (const id of ids) {
+      const m = t.byId.get(id)
+      if (!m) continue
+      m.version = this.#nextVersion()
+      m.lastModified = new Date(Math.max(Date.now(), m.lastModified.getTime()))
+    }
   }
 
   async delete(q: DeleteQuery, ctx: Ctx): Promise<void> {
@@ -285,6 +319,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     if (q.expectedVersion !== undefined && q.expectedVersion !== e.version) throw new PreconditionFailedError()
     this.#indexEntry(t, e, false)
     t.byId.delete(e.id)
+    this.#touchMembers(t, membershipChange(e, undefined))
     // EP-053: a deleted resource leaves every group it was a member of.
     const groups = t.memberOf.get(e.id)
     if (groups) {
