@@ -12,10 +12,12 @@
  * Tables are created on first start (see examples/sql-adapter.ts).
  *
  * Point an IdP (Entra ID, Okta, ...) at http://127.0.0.1:$PORT/scim/v2 with the bearer token.
+ * The app itself (examples/app.ts) keeps toy login sessions and ends a user's sessions the moment
+ * the IdP deprovisions the user.
  */
 import { randomBytes } from 'node:crypto'
-import express from 'express'
-import { MemoryAdapter, bearerToken, scimRouter, type ScimAdapter } from '../src'
+import { MemoryAdapter, type ScimAdapter } from '../src'
+import { createExampleApp } from './app'
 import { SqlAdapter } from './sql-adapter'
 
 function openStore(): { adapter: ScimAdapter; description: string; close: () => Promise<void> } {
@@ -47,18 +49,11 @@ const token = process.env.SCIM_TOKEN || randomBytes(24).toString('base64url')
 
 const store = openStore()
 
-const app = express()
-app.disable('x-powered-by')
-app.get('/healthz', (_req, res) => {
-  res.json({ ok: true })
+const { app } = createExampleApp({
+  adapter: store.adapter,
+  token,
+  ...(process.env.SCIM_BASE_URL ? { baseUrl: process.env.SCIM_BASE_URL } : {}),
 })
-app.use(
-  '/scim/v2',
-  scimRouter(store.adapter, {
-    authenticate: bearerToken(token),
-    ...(process.env.SCIM_BASE_URL ? { baseUrl: process.env.SCIM_BASE_URL } : {}),
-  }),
-)
 
 async function start(): Promise<void> {
   // Create the schema before accepting traffic, so a bad database URL fails at startup.

@@ -8,7 +8,16 @@ import express5 from 'express'
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const express4 = require('express4') as typeof express5
 import request from 'supertest'
-import { MemoryAdapter, bearerToken, scimRouter, type ScimRouterOptions } from '../../src'
+import { MemoryAdapter, bearerToken, scimRouter, type ScimAdapter, type ScimRouterOptions } from '../../src'
+import { SqlAdapter } from '../../examples/sql-adapter'
+
+/**
+ * The store behind every e2e suite: MemoryAdapter by default; `SCIM_TEST_STORE=sqlite` runs the
+ * same suites against the example's SqlAdapter on in-memory SQLite (what `npm run example` serves).
+ */
+export function defaultAdapter(): ScimAdapter<any> {
+  return process.env['SCIM_TEST_STORE'] === 'sqlite' ? SqlAdapter.sqlite(':memory:') : new MemoryAdapter()
+}
 
 export const TOKEN = 'good-token'
 export const AUTH = { Authorization: `Bearer ${TOKEN}` }
@@ -36,7 +45,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void
 export function makeApp(
   v: Variant,
   options: Partial<ScimRouterOptions<any, any>> = {},
-  adapter: MemoryAdapter<any> = new MemoryAdapter(),
+  adapter: ScimAdapter<any> = defaultAdapter(),
   before?: (app: any) => void,
 ): Handler {
   const router = scimRouter(adapter, { authenticate: bearerToken(TOKEN), ...options } as ScimRouterOptions<any, any>)
