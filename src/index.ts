@@ -74,7 +74,7 @@ export {
   groupSchema,
   enterpriseUserSchema,
 } from './schema/core-schemas'
-export { parseFilter, parsePath, compileFilter, compareForSort, DEFAULT_FILTER_LIMITS } from './filter'
+export { parseFilter, parsePath, compileFilter, compareForSort, compareDefault, DEFAULT_FILTER_LIMITS } from './filter'
 export type {
   FilterNode,
   CompareNode,
@@ -91,7 +91,8 @@ export type {
   ResourceComparator,
 } from './filter'
 export type { ScimEvent, ScimEventType, ScimEventBase, EventHandler } from './events'
-export { createRegistry } from './schema/registry'
+export { createRegistry, AmbiguousAttributeError } from './schema/registry'
+export { defineAttribute } from './schema/types'
 export type { CompiledResourceType, SchemaRegistry } from './schema/registry'
 export { toView } from './schema/view'
 export { applyPatch } from './patch/apply'
