@@ -58,6 +58,12 @@ export interface GetQuery {
   /** Resource type name, e.g. `User`. */
   resourceType: string
   id: string
+  /**
+   * Hint: top-level attributes the response will not show (from `excludedAttributes`/`attributes`),
+   * e.g. `['members']` for Entra's group lookups. An adapter may skip loading or deriving them;
+   * returning them anyway is correct, only slower.
+   */
+  omit?: readonly string[]
 }
 
 /** Arguments of {@link ScimAdapter.list}. */
@@ -71,6 +77,8 @@ export interface ListQuery {
   startIndex: number
   /** Maximum number of results to return (already clamped to [0, maxPageSize]). 0 = count only. */
   count: number
+  /** Hint: top-level attributes the response will not show (see {@link GetQuery.omit}). */
+  omit?: readonly string[]
 }
 
 /** Result of {@link ScimAdapter.list}. */

@@ -6,7 +6,7 @@
  * read-only `User.groups`.
  * @module
  */
-import { randomBytes } from 'node:crypto'
+import { randomFillSync } from 'node:crypto'
 import type {
   CreateQuery,
   CursorListQuery,
@@ -48,6 +48,8 @@ interface Entry {
 
 interface Tenant {
   byId: Map<string, Entry>
+  /** Entries per resource type, in creation order (the default order, LST-031). */
+  byType: Map<string, Map<string, Entry>>
   /** `${resourceType}\u0000${path}\u0000${key}` → id, for unique and lookup indexes. */
   index: Map<string, Set<string>>
   /** userOrGroupId → ids of the groups it is a direct member of. */
@@ -75,6 +77,8 @@ const INDEXED: Record<string, { path: string; caseExact: boolean }[]> = {
 
 let lastMs = 0
 let counter = 0
+const pool = Buffer.alloc(16 * 256)
+let poolOffset = pool.length
 
 /**
  * A UUIDv7 (RFC 9562 §5.7) with a monotonic counter in `rand_a`: ids sort in creation order, so
@@ -93,13 +97,26 @@ function uuidv7(): string {
     lastMs = ms
     counter = 0
   }
-  const b = randomBytes(16)
+  if (poolOffset + 16 > pool.length) {
+    randomFillSync(pool)
+    poolOffset = 0
+  }
+  const b = Buffer.from(pool.subarray(poolOffset, (poolOffset += 16)))
   b.writeUIntBE(ms, 0, 6)
   b[6] = 0x70 | (counter >> 8)
   b[7] = counter & 0xff
   b[8] = 0x80 | ((b[8] as number) & 0x3f)
   const h = b.toString('hex')
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+
+/** Freeze a stored value and everything in it, so reads can share it instead of copying it. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const v of Object.values(value)) deepFreeze(v)
+  }
+  return value
 }
 
 type Entryish = { resourceType: string; attributes: Record<string, unknown> }
@@ -120,8 +137,18 @@ function membershipChange(before: Entryish | undefined, after: Entryish | undefi
   return out
 }
 
+/**
+ * The key of an indexed value: exact, or folded exactly as the filter evaluator folds it
+ * (FLT-020; for `userName` the PRECIS-like upper-then-lower fold of FLT-021, so `STRASSE` finds
+ * `straße`), so that an index lookup finds what a scan would and uniqueness agrees with lookups.
+ */
+function indexFold(rt: string, path: string, value: string): string {
+  if (false) return value.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC')
+  return foldCase(value)
+}
+
 const indexKey = (rt: string, path: string, value: string, caseExact: boolean): string =>
-  `${rt}\u0000${path}\u0000${caseExact ? value : foldCase(value)}`
+  `${rt}\u0000${path}\u0000${caseExact ? value : indexFold(rt, path, value)}`
 
 function readPath(attributes: Record<string, unknown>, path: string): unknown {
   const dot = path.indexOf('.')
@@ -163,7 +190,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
   #tenant(ctx: Ctx): Tenant {
     const name = this.#tenantOf(ctx)
     let t = this.#tenants.get(name)
-    if (!t) this.#tenants.set(name, (t = { byId: new Map(), index: new Map(), memberOf: new Map() }))
+    if (!t) this.#tenants.set(name, (t = { byId: new Map(), byType: new Map(), index: new Map(), memberOf: new Map() }))
     return t
   }
 
@@ -175,22 +202,30 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const t = this.#tenant(ctx)
     const e = t.byId.get(q.id)
     if (!e || e.resourceType !== q.resourceType) return null
-    return this.#export(t, e)
+    return this.#export(t, e, q.omit ? new Set(q.omit) : undefined)
   }
 
   async list(q: ListQuery, ctx: Ctx): Promise<ListResult> {
     const t = this.#tenant(ctx)
-    let candidates: Iterable<Entry> = t.byId.values()
+    const omit = q.omit ? new Set(q.omit) : undefined
+    const ofType = t.byType.get(q.resourceType) ?? new Map<string, Entry>()
+    const start = q.startIndex - 1
+    if (!q.filter && !q.sort) {
+      // Creation order is the map's order: walk only as far as the page reaches.
+      const page: StoredResource[] = []
+      let i = 0
+      for (const e of ofType.values()) {
+        if (i >= start + q.count) break
+        if (i++ >= start) page.push(this.#export(t, e, omit))
+      }
+      return { resources: page, totalResults: ofType.size }
+    }
     const narrowed = q.filter ? this.#lookup(t, q.resourceType, q.filter) : undefined
-    if (narrowed) candidates = narrowed
+    const candidates: Iterable<Entry> = narrowed ?? ofType.values()
     const matches: { entry: Entry; view: Record<string, unknown> }[] = []
     const test = q.filter ? compileFilter(q.filter) : undefined
     for (const e of candidates) {
       if (e.resourceType !== q.resourceType) continue
-      if (!test && !q.sort) {
-        matches.push({ entry: e, view: e.attributes })
-        continue
-      }
       const view = this.#view(t, e)
       if (test && !test(view)) continue
       matches.push({ entry: e, view })
@@ -201,8 +236,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     } else if (narrowed) {
       matches.sort((a, b) => a.entry.seq - b.entry.seq)
     }
-    const start = q.startIndex - 1
-    const page = matches.slice(start, start + q.count).map((m) => this.#export(t, m.entry))
+    const page = matches.slice(start, start + q.count).map((m) => this.#export(t, m.entry, omit))
     return { resources: page, totalResults: matches.length }
   }
 
@@ -214,8 +248,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const t = this.#tenant(ctx)
     const test = q.filter ? compileFilter(q.filter) : undefined
     const matches: { entry: Entry; view: Record<string, unknown> }[] = []
-    for (const e of t.byId.values()) {
-      if (e.resourceType !== q.resourceType) continue
+    for (const e of t.byType.get(q.resourceType)?.values() ?? []) {
       const view = this.#view(t, e)
       if (!test || test(view)) matches.push({ entry: e, view })
     }
@@ -264,6 +297,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const attributes = structuredClone(q.attributes)
     this.#checkUnique(t, q.resourceType, attributes, q.unique, undefined)
     this.#checkMembers(t, q.resourceType, attributes)
+    deepFreeze(attributes)
     const now = new Date()
     const e: Entry = {
       resourceType: q.resourceType,
@@ -275,6 +309,9 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       seq: ++this.#seq,
     }
     t.byId.set(e.id, e)
+    let ofType = t.byType.get(e.resourceType)
+    if (!ofType) t.byType.set(e.resourceType, (ofType = new Map()))
+    ofType.set(e.id, e)
     this.#indexEntry(t, e, true)
     this.#touchMembers(t, membershipChange(undefined, e))
     return this.#export(t, e)
@@ -288,6 +325,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const attributes = structuredClone(q.attributes)
     this.#checkUnique(t, q.resourceType, attributes, q.unique, e.id)
     this.#checkMembers(t, q.resourceType, attributes)
+    deepFreeze(attributes)
     this.#indexEntry(t, e, false)
     const before = { ...e }
     e.attributes = attributes
@@ -319,6 +357,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     if (q.expectedVersion !== undefined && q.expectedVersion !== e.version) throw new PreconditionFailedError()
     this.#indexEntry(t, e, false)
     t.byId.delete(e.id)
+    t.byType.get(e.resourceType)?.delete(e.id)
     this.#touchMembers(t, membershipChange(e, undefined))
     // EP-053: a deleted resource leaves every group it was a member of.
     const groups = t.memberOf.get(e.id)
@@ -329,8 +368,8 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
         this.#indexEntry(t, g, false)
         const members = (g.attributes['members'] as { value: string }[] | undefined) ?? []
         const kept = members.filter((m) => m.value !== e.id)
-        if (kept.length > 0) g.attributes['members'] = kept
-        else delete g.attributes['members']
+        const { members: _gone, ...rest } = g.attributes
+        g.attributes = deepFreeze(kept.length > 0 ? { ...rest, members: kept } : rest)
         g.version = this.#nextVersion()
         g.lastModified = new Date(Math.max(Date.now(), g.lastModified.getTime()))
         this.#indexEntry(t, g, true)
@@ -350,9 +389,12 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
         return e ? [e] : []
       }
       if (rt === 'Group' && path === 'members.value') {
-        // The membership index answers "which groups is this id in" without a scan.
+        // The membership index answers "which groups is this id in" without a scan. It is keyed by
+        // the stored member ids, which this adapter generates in lower case; `members.value` is
+        // caseExact: false, so a differently cased operand must find them too (FLT-020).
+        const key = term.attribute.def.caseExact ? term.value : foldCase(term.value)
         const out: Entry[] = []
-        for (const gid of t.memberOf.get(term.value) ?? []) {
+        for (const gid of t.memberOf.get(key) ?? []) {
           const e = t.byId.get(gid)
           if (e) out.push(e)
         }
@@ -431,10 +473,11 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
   }
 
   /** Derived, read-only values: User.groups and members[].display (RES-061, RES-063). */
-  #derived(t: Tenant, e: Entry): Record<string, unknown> {
-    const attributes = structuredClone(e.attributes)
+  #derived(t: Tenant, e: Entry, omit?: ReadonlySet<string>): Record<string, unknown> {
+    // Stored values are deep-frozen, so a shallow copy is a safe snapshot: nothing can mutate them.
+    const attributes: Record<string, unknown> = { ...e.attributes }
     if (e.resourceType === 'User') {
-      const groups = t.memberOf.get(e.id)
+      const groups = omit?.has('groups') ? undefined : t.memberOf.get(e.id)
       if (groups && groups.size > 0) {
         attributes['groups'] = [...groups].map((gid) => {
           const g = t.byId.get(gid)
@@ -446,19 +489,20 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       }
     } else if (e.resourceType === 'Group') {
       const members = attributes['members'] as Record<string, unknown>[] | undefined
-      if (members) {
-        for (const m of members) {
+      if (members && omit?.has('members')) delete attributes['members']
+      else if (members) {
+        attributes['members'] = members.map((m) => {
           const target = t.byId.get(m['value'] as string)
           const display = target?.attributes['displayName'] ?? target?.attributes['userName']
-          if (typeof display === 'string') m['display'] = display
-        }
+          return typeof display === 'string' ? { ...m, display } : m
+        })
       }
     }
     return attributes
   }
 
-  #export(t: Tenant, e: Entry): StoredResource {
-    return { id: e.id, version: e.version, created: e.created, lastModified: e.lastModified, attributes: this.#derived(t, e) }
+  #export(t: Tenant, e: Entry, omit?: ReadonlySet<string>): StoredResource {
+    return { id: e.id, version: e.version, created: e.created, lastModified: e.lastModified, attributes: this.#derived(t, e, omit) }
   }
 
   /** The plain-object view the filter evaluator and sort comparator read (see compileFilter). */

@@ -16,7 +16,7 @@ import { requireObject } from '../http/body'
 import { parseInteger, parseList, parseSortOrder } from '../http/query'
 import { LIST_RESPONSE } from '../schema/core-schemas'
 import type { AttributeInfo, CompiledResourceType } from '../schema/registry'
-import { compileProjection, etagOf, locationOf, renderResource, type Projection } from '../schema/render'
+import { compileProjection, etagOf, locationOf, omittedAttributes, renderResource, type Projection } from '../schema/render'
 import { applyPut, assertRequired, parseResourceBody, type Attributes } from '../schema/resource'
 import { deepEqual } from '../schema/values'
 import { toView } from '../schema/view'
@@ -59,7 +59,10 @@ export async function mustGet(svc: Service, call: Call, rt: CompiledResourceType
 export async function getResource(svc: Service, call: Call, rt: CompiledResourceType, id: string): Promise<Reply> {
   const projection = projectionOf(rt, call.query)
   const inm = parseEtags(call.headers['if-none-match'])
-  const stored = await mustGet(svc, call, rt, id)
+  const omit = omittedAttributes(rt, projection)
+  const raw = await svc.adapter.get(omit ? { resourceType: rt.name, id, omit } : { resourceType: rt.name, id }, call.ctx)
+  if (!raw) throw new NotFoundError(`${rt.name} ${id} not found`)
+  const stored = checkStored(raw)
   const headers = resourceHeaders(call, rt, stored)
   if (inm && etagMatches(inm, stored.version)) return { status: 304, headers }
   return { status: 200, body: renderResource(rt, stored, call.render, projection), headers }
@@ -113,7 +116,7 @@ export async function runQuery(svc: Service, call: Call, rt: CompiledResourceTyp
   const count = rawCount === undefined ? opts.defaultPageSize : Math.min(Math.max(0, rawCount), opts.maxPageSize)
   const projection = compileProjection(rt, params.attributes, params.excludedAttributes)
 
-  const result = await fetchPage(svc, call, rt, filter, sort, startIndex, count)
+  const result = await fetchPage(svc, call, rt, filter, sort, startIndex, count, omittedAttributes(rt, projection))
   const resources = result.resources.slice(0, count).map((r) => renderResource(rt, checkStored(r), call.render, projection))
   return {
     status: 200,
@@ -130,9 +133,11 @@ export async function fetchPage(
   sort: SortSpec | undefined,
   startIndex: number,
   count: number,
+  omit?: readonly string[],
 ): Promise<{ resources: StoredResource[]; totalResults: number }> {
   const query: ListQuery = { resourceType: rt.name, startIndex, count }
   if (sort) query.sort = sort
+  if (omit) query.omit = omit
   if (filter && svc.adapter.canFilter && !svc.adapter.canFilter(filter, rt.name)) return residualQuery(svc, call, rt, filter, query)
   if (filter) query.filter = filter
   return svc.adapter.list(query, call.ctx)

@@ -62,6 +62,21 @@ export function compileProjection(
   return { mode: hasInclude ? 'include' : 'exclude', top, extensions }
 }
 
+/**
+ * Top-level attribute names a projection never shows (for the adapter's `omit` hint): excluded
+ * whole, or not selected by `attributes`. Undefined when everything may be shown.
+ */
+export function omittedAttributes(rt: CompiledResourceType, p: Projection): string[] | undefined {
+  if (p.mode === 'default') return undefined
+  const out: string[] = []
+  for (const info of rt.ordered) {
+    if (info.common || info.extension || info.def.returned === 'always') continue
+    const sel = p.top.get(info)
+    if (p.mode === 'exclude' ? sel === true : sel === undefined) out.push(info.def.name)
+  }
+  return out.length > 0 ? out : undefined
+}
+
 /** Where `$ref` values point and what `meta.location` is built from. */
 export interface RenderContext {
   /** Absolute base URL without trailing slash, e.g. `https://example.com/scim/v2`. */
@@ -142,11 +157,28 @@ function project(info: AttributeInfo, value: unknown, p: Projection, requested: 
   }
 }
 
+/** True when the projection drops the whole attribute, so nothing needs to be built for it. */
+function hiddenWhole(info: AttributeInfo, p: Projection): boolean {
+  const returned = info.def.returned
+  if (returned === 'always') return false
+  if (returned === 'never') return true
+  if (p.mode === 'default') return false
+  const sel = p.top.get(info)
+  const ext = info.extension && p.extensions.has(info.schema)
+  return p.mode === 'exclude' ? sel === true || ext : sel === undefined && !ext
+}
+
+const neverChildren = new WeakMap<AttributeInfo, ReadonlySet<string> | null>()
+
 function stripNever(info: AttributeInfo, value: unknown): unknown {
   if (!info.children) return value
-  let never: string[] | undefined
-  for (const c of info.children.values()) if (c.def.returned === 'never') (never ??= []).push(c.def.name)
-  return never ? pick(value, new Set(never), false) : value
+  let never = neverChildren.get(info)
+  if (never === undefined) {
+    const names = [...info.children.values()].filter((c) => c.def.returned === 'never').map((c) => c.def.name)
+    never = names.length > 0 ? new Set(names) : null
+    neverChildren.set(info, never)
+  }
+  return never ? pick(value, never, false) : value
 }
 
 /**
@@ -188,6 +220,7 @@ export function renderResource(
       value = attrs[name]
     }
     if (value === undefined || value === null) continue
+    if (hiddenWhole(info, projection)) continue // decided before building $ref values (10k-member groups)
     const shown = project(info, withRefs(info, value, ctx), projection, requested)
     if (shown === undefined) continue
     if (info.extension) {

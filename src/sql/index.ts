@@ -12,8 +12,10 @@
  *   folded value ({@link ColumnStorage.prepared}) or wrapped in the fold function (default `lower`).
  *   **Caveats:** SQLite's built-in `lower()` folds ASCII only (register a Unicode fold function and
  *   pass its name as {@link TranslateOptions.fold}, as the example adapter does); PostgreSQL's
- *   `lower()` follows the database's `LC_CTYPE` (Unicode-aware for `*.UTF-8` locales); SQL never
- *   NFC-normalises, so **normalise strings to NFC before storing them**;
+ *   `lower()` follows the database's `LC_CTYPE` (Unicode-aware for `*.UTF-8` locales). The
+ *   evaluator compares NFC text, so either keep stored strings exactly as sent (MT-011) and set
+ *   {@link TranslateOptions.nfc} (the comparison then normalises: `normalize(x, NFC)` in
+ *   PostgreSQL, a registered function in SQLite), or store NFC-normalised strings;
  * - an unassigned attribute matches no comparison, `ne` included, and `not` is two-valued
  *   (`NOT COALESCE(expr, FALSE)`), FLT-027;
  * - multi-valued attributes match when any value matches (`EXISTS` over `json_each` /
@@ -236,6 +238,15 @@ export interface TranslateOptions {
    * with JavaScript's `s.normalize('NFC').toLowerCase()` on the data you store.
    */
   readonly fold?: string
+  /**
+   * NFC-normalise stored strings inside SQL before comparing and sorting them, for data stored
+   * exactly as sent (MT-011) instead of NFC-normalised on write. PostgreSQL: `true` uses the
+   * built-in `normalize(x, NFC)` (UTF-8 databases). SQLite has no built-in: pass the name of a
+   * registered function (`db.function('scim_nfc', (s) => s.normalize('NFC'))`). The fold function
+   * then receives NFC text (`fold(nfc(x))`); {@link ColumnStorage.prepared} columns are compared as
+   * they are. Default: off (stored strings are assumed to be NFC).
+   */
+  readonly nfc?: boolean | string
 }
 
 /**
@@ -277,18 +288,28 @@ type Scope =
   | { readonly kind: 'table'; readonly attribute: AttributeInfo; readonly spec: ElementsStorage }
 
 const FALSE = raw('FALSE')
+const FUNCTION_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/
 
 class Translator {
   readonly #dialect: SqlDialect
   readonly #mapping: SqlMapping
   readonly #fold: string
+  readonly #nfc: string | undefined
   #alias = 0
 
   constructor(options: TranslateOptions) {
     this.#dialect = options.dialect
     this.#mapping = options.mapping
     this.#fold = options.fold ?? 'lower'
-    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(this.#fold)) throw new TypeError(`translateFilter: invalid fold function name '${this.#fold}'`)
+    if (!FUNCTION_NAME.test(this.#fold)) throw new TypeError(`translateFilter: invalid fold function name '${this.#fold}'`)
+    const nfc = options.nfc
+    if (typeof nfc === 'string') {
+      if (!FUNCTION_NAME.test(nfc)) throw new TypeError(`translateFilter: invalid nfc function name '${nfc}'`)
+      this.#nfc = nfc
+    } else if (nfc === true) {
+      if (options.dialect !== 'postgres') throw new TypeError('translateFilter: SQLite has no built-in NFC normalisation; pass the name of a registered function as `nfc`')
+      this.#nfc = 'normalize'
+    }
   }
 
   get #pg(): boolean {
@@ -567,11 +588,12 @@ class Translator {
     }
   }
 
-  /** The comparable string of a slot: folded per caseExact unless the column is prepared. */
+  /** The comparable string of a slot: NFC (when asked) and folded per caseExact, unless the column is prepared. */
   #stringKey(slot: Slot, a: AttributeInfo): SqlFragment {
     const t = this.text(slot)
     if (slot.kind === 'column' && slot.col.prepared) return t
-    return a.def.caseExact ? t : sql`${raw(this.#fold)}(${t})`
+    const n = this.#nfc === undefined ? t : this.#nfc === 'normalize' && this.#pg ? sql`normalize(${t}, NFC)` : sql`${raw(this.#nfc)}(${t})`
+    return a.def.caseExact ? n : sql`${raw(this.#fold)}(${n})`
   }
 
   #compareString(slot: Slot, n: CompareNode): SqlFragment {
@@ -712,3 +734,19 @@ export function translateSort(sort: SortSpec, options: TranslateOptions): SqlFra
   }
 }
 
+
+/**
+ * The single sort key expression of {@link translateSort} (`k` in `(k IS NULL) ASC, k ASC`): the
+ * folded string, number, boolean (0/1 in SQLite) or dateTime column a resource sorts by, NULL when
+ * it has no value. For keyset (cursor) pagination: select it with the page, remember the last
+ * row's key, `created` and `id`, and continue with a row-value condition on the same expression.
+ * `undefined` when the attribute cannot be sorted in SQL.
+ */
+export function translateSortKey(attribute: AttributeInfo, options: TranslateOptions): SqlFragment | undefined {
+  try {
+    return new Translator(options).sortKey(attribute)
+  } catch (err) {
+    if (err instanceof Untranslatable) return undefined
+    throw err
+  }
+}
