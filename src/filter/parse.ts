@@ -128,9 +128,32 @@ export function parseFilterSyntax(text: string, limits?: FilterLimits): ParsedFi
     throw new InvalidFilterError('The filter must contain at least one valid expression')
   }
   const l = checkLimits(text, limits, 'filter')
+  const simple = simpleEq(text)
+  if (simple) return simple
   const tree = runParser(text, 'Filter', (err) => filterFail(syntaxDetail('filter', err), err)) as ParsedFilter
   checkTerms(tree, l, 'filter')
   return tree
+}
+
+const SIMPLE_EQ = /^[ \t]*([A-Za-z$][A-Za-z0-9:._$-]*)[ \t]+[eE][qQ][ \t]+"((?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*)"[ \t]*$/
+const SIMPLE_TAIL = /^([A-Za-z$][A-Za-z0-9_$-]*)(?:\.([A-Za-z$][A-Za-z0-9_$-]*))?$/
+
+/**
+ * Fast path for the lookup every IdP sends, `attrPath eq "string"` (FLT-062): the same tree the
+ * grammar builds, without running the parser. Anything else returns undefined and takes the
+ * grammar.
+ */
+function simpleEq(text: string): ParsedFilter | undefined {
+  const m = SIMPLE_EQ.exec(text)
+  if (!m) return undefined
+  const pathText = m[1] as string
+  const colon = pathText.lastIndexOf(':')
+  const tail = SIMPLE_TAIL.exec(colon < 0 ? pathText : pathText.slice(colon + 1))
+  if (!tail || colon === 0) return undefined
+  const path: { text: string; name: string; uri?: string; sub?: string } = { text: pathText, name: tail[1] as string }
+  if (colon > 0) path.uri = pathText.slice(0, colon)
+  if (tail[2] !== undefined) path.sub = tail[2]
+  return { type: 'compare', path, op: 'eq', value: JSON.parse(`"${m[2] as string}"`) as string, valueKind: 'string' }
 }
 
 /**
