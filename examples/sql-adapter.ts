@@ -14,9 +14,12 @@
  * table prefix):
  * - `scim_resources` (tenant, id) primary key: resource_type, version (integer, +1 per write),
  *   created / last_modified (epoch ms, so SQL order = time order), user_name_key and
- *   display_name_key (NFC + case folded exactly like the filter evaluator folds), external_id, and
- *   `doc`: the attributes as JSON (TEXT in SQLite, jsonb in PostgreSQL), every string NFC-normalised
- *   on write. Group `members` and User `groups` are never in `doc`.
+ *   display_name_key (NFC + case folded exactly like the filter evaluator folds), external_id
+ *   (NFC), and `doc`: the attributes as JSON (TEXT in SQLite, jsonb in PostgreSQL), every string
+ *   exactly as sent (MT-011). Comparisons on `doc` values NFC-normalise (and fold) inside SQL:
+ *   `normalize(x, NFC)` / `lower(normalize(x, NFC))` in PostgreSQL, the JS functions `scim_nfc` /
+ *   `scim_fold` registered on the SQLite connection. Ids are UUIDv7 with a monotonic counter, so
+ *   (created, id) is creation order. Group `members` and User `groups` are never in `doc`.
  * - `scim_members` (tenant, group_id, member_id, member_type, ord): Group membership, one row per
  *   member, with foreign keys to both resources (ON DELETE CASCADE). Adding a member is a row
  *   insert: a group's size never makes a write rewrite a document. `User.groups` and
@@ -35,13 +38,17 @@
  * eq` (scim_values), `members.value eq` (scim_members by member). Default order (created, id) has
  * its own index; the lookup indexes end with (created, id), so a lookup's page needs no sort.
  *
+ * `listByCursor` (RFC 9865) is a keyset query on (sort key, created, id); see its TSDoc.
+ *
  * Writes are compare-and-swap inside the database: `UPDATE … WHERE id = ? AND version = ?` and the
  * affected row count decide between success, 404 and 412; multi-statement writes run in one
  * transaction (SQLite: BEGIN IMMEDIATE on a serialised connection; PostgreSQL: one pooled client
- * per transaction, retried on deadlock/serialization failure).
+ * per transaction, retried on deadlock/serialization failure). A Group write that changes who is
+ * in it (or renames it) also bumps the version and last_modified of the members whose derived
+ * `groups` changed, in the same transaction (ETG-002), like MemoryAdapter.
  * @module
  */
-import { randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { Pool, PoolClient } from 'pg'
 import type BetterSqlite3 from 'better-sqlite3'
 import {
@@ -62,6 +69,8 @@ import {
   type StoredResource,
   type UniqueConstraint,
 } from '../src'
+// Not (yet) re-exported by the package entry point.
+import type { CursorListQuery, CursorListResult } from '../src/adapter'
 import type { FilterNode } from '../src/filter/ast'
 import { compileFilter } from '../src/filter/evaluate'
 import { compareDefault, compareForSort } from '../src/filter/compare'
@@ -83,6 +92,7 @@ import {
   sql,
   translateFilter,
   translateSort,
+  translateSortKey,
   type AttributeStorage,
   type SqlDialect,
   type SqlFragment,
@@ -110,8 +120,13 @@ export interface SqlDriver extends SqlExecutor {
   close(): Promise<void>
 }
 
-/** Unicode case fold used by SQLite for non-caseExact comparisons (its built-in lower() is ASCII-only). */
+/**
+ * Unicode case fold used by SQLite for non-caseExact comparisons (its built-in lower() is
+ * ASCII-only): NFC, then lower-casing, exactly like the filter evaluator (src/filter/values.ts).
+ */
 const SQLITE_FOLD = 'scim_fold'
+/** NFC normalisation used by SQLite for caseExact comparisons (stored strings are kept as sent, MT-011). */
+const SQLITE_NFC = 'scim_nfc'
 
 /**
  * A driver over better-sqlite3 (a file path, `':memory:'`, or an open Database). better-sqlite3 is
@@ -126,6 +141,7 @@ export function sqliteDriver(database: string | BetterSqlite3.Database): SqlDriv
   db.pragma('busy_timeout = 5000')
   if (db.name !== ':memory:' && db.name !== '') db.pragma('journal_mode = WAL')
   db.function(SQLITE_FOLD, { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.normalize('NFC').toLowerCase() : v))
+  db.function(SQLITE_NFC, { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.normalize('NFC') : v))
   const cache = new Map<string, BetterSqlite3.Statement>()
   const exec: SqlExecutor = {
     async query(text, values) {
@@ -260,16 +276,34 @@ const displayNameInfo = registry.byName('Group')!.core.get('displayname')!
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
 const COLUMNS = 'r.id, r.resource_type, r.version, r.created, r.last_modified, r.doc'
 
-/** Deep copy with every string NFC-normalised (the SQL side never normalises; see scim-router/sql). */
-function nfcDeep(v: unknown): unknown {
-  if (typeof v === 'string') return v.normalize('NFC')
-  if (Array.isArray(v)) return v.map(nfcDeep)
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const [k, x] of Object.entries(v)) out[k] = nfcDeep(x)
-    return out
+let lastMs = 0
+let counter = 0
+
+/**
+ * A UUIDv7 (RFC 9562 §5.7) with a monotonic counter in `rand_a`, like MemoryAdapter's: ids sort in
+ * creation order, so the default order "created, then id" (LST-031) is creation order even for
+ * resources created within one millisecond (random v4 ids would order those randomly).
+ */
+function uuidv7(): string {
+  let ms = Date.now()
+  if (ms <= lastMs) {
+    counter++
+    if (counter > 0xfff) {
+      lastMs++
+      counter = 0
+    }
+    ms = lastMs
+  } else {
+    lastMs = ms
+    counter = 0
   }
-  return v
+  const b = randomBytes(16)
+  b.writeUIntBE(ms, 0, 6)
+  b[6] = 0x70 | (counter >> 8)
+  b[7] = counter & 0xff
+  b[8] = 0x80 | ((b[8] as number) & 0x3f)
+  const h = b.toString('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
 /** Value at a canonical attribute path (`userName`, `name.givenName`, `urn:…:User:employeeNumber`). */
@@ -514,7 +548,8 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
   }
 
   #translateOptions(resourceType: string, tenant: string): TranslateOptions {
-    return { dialect: this.driver.dialect, mapping: this.mapping(resourceType, tenant), fold: this.#pg ? 'lower' : SQLITE_FOLD }
+    // Documents keep strings as sent (MT-011): comparisons NFC-normalise (and fold) inside SQL.
+    return { dialect: this.driver.dialect, mapping: this.mapping(resourceType, tenant), fold: this.#pg ? 'lower' : SQLITE_FOLD, nfc: this.#pg ? true : SQLITE_NFC }
   }
 
   /** `canFilter`: true when the whole filter translates to SQL. */
@@ -621,6 +656,124 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
   }
 
   /**
+   * RFC 9865 cursors as a true keyset query: the cursor holds the boundary row's sort key,
+   * `created` and `id` (not a position), and a page is `WHERE (key, created, id) > boundary ORDER
+   * BY key, created, id LIMIT count + 1`, so pages stay exact while rows are inserted and deleted
+   * between requests. `previousCursor` runs the same query in reverse order (`< boundary ORDER BY
+   * … DESC`). The order is `list`'s (compareForSort / compareDefault: missing values last
+   * ascending, first descending, ties by created then id). When the sort cannot be pushed down,
+   * the same keyset semantics are evaluated in memory (up to `maxInMemory` resources).
+   */
+  async listByCursor(q: CursorListQuery, ctx: Ctx): Promise<CursorListResult> {
+    await this.init()
+    const tenant = this.#tenantOf(ctx)
+    const opts = this.#translateOptions(q.resourceType, tenant)
+    const where = q.filter ? translateFilter(q.filter, opts) : undefined
+    const key = q.sort ? translateSortKey(q.sort.attribute, { ...opts, mapping: this.mapping(q.resourceType, tenant, 'sort') }) : undefined
+    if ((q.filter && !where) || (q.sort && !key)) return this.#cursorInMemory(q, tenant, where)
+    const boundary = q.cursor === undefined ? undefined : parseKeysetCursor(q.cursor, q.sort !== undefined)
+    const desc = q.sort?.order === 'descending'
+    const pg = this.#pg
+    const ID = raw(pg ? 'r.id COLLATE "C"' : 'r.id')
+    const base = sql`FROM ${raw(this.#t.resources)} r WHERE r.tenant = ${tenant} AND r.resource_type = ${q.resourceType}${where ? sql` AND ${where}` : raw('')}`
+
+    /** Rows strictly after (`later`) or before a boundary in the list order. */
+    const beyond = (b: KeysetBoundary, later: boolean): SqlFragment => {
+      const tie = later
+        ? sql`(r.created >= ${b.c} AND (r.created > ${b.c} OR ${ID} > ${b.i}))`
+        : sql`(r.created <= ${b.c} AND (r.created < ${b.c} OR ${ID} < ${b.i}))`
+      if (!key) return tie
+      // Ascending puts missing keys last, descending first: "later" ascending is "earlier" descending.
+      const up = later !== desc
+      const op = raw(up ? '>' : '<')
+      if (b.k === null) return up ? sql`(${key} IS NULL AND ${tie})` : sql`(${key} IS NOT NULL OR ${tie})`
+      const k = b.k
+      return up ? sql`(${key} IS NULL OR ${key} ${op} ${k} OR (${key} = ${k} AND ${tie}))` : sql`(${key} ${op} ${k} OR (${key} = ${k} AND ${tie}))`
+    }
+    const order = (reverse: boolean): SqlFragment => {
+      const dir = (ascending: boolean) => raw(ascending !== reverse ? 'ASC' : 'DESC')
+      const tie = sql`r.created ${dir(true)}, ${ID} ${dir(true)}`
+      return key ? sql`(${key} IS NULL) ${dir(!desc)}, ${key} ${dir(!desc)}, ${tie}` : tie
+    }
+    const select = sql`SELECT ${raw(COLUMNS)}${key ? sql`, ${key} AS scim_sort_key` : raw('')}`
+    const count = Math.max(0, q.count)
+
+    return this.driver.read(async (tx) => {
+      const total = Number((await this.#q(tx, sql`SELECT COUNT(*) AS n ${base}`))[0]?.['n'] ?? 0)
+      const result: CursorListResult = { resources: [], totalResults: total }
+      if (count === 0) return result
+      const backwards = boundary?.d === 'p'
+      const keyset = boundary ? sql` AND ${beyond(boundary, !backwards)}` : raw('')
+      let rows = (await this.#q(tx, sql`${select} ${base}${keyset} ORDER BY ${order(backwards)} LIMIT ${count + 1}`)) as unknown as (ResourceRow & { scim_sort_key?: unknown })[]
+      const more = rows.length > count
+      rows = rows.slice(0, count)
+      if (backwards) rows.reverse()
+      const first = rows[0]
+      const last = rows[rows.length - 1]
+      if (!first || !last) return result
+      const boundaryOf = (r: ResourceRow & { scim_sort_key?: unknown }): KeysetBoundary => ({
+        d: 'n',
+        c: Number(r.created),
+        i: r.id,
+        ...(key ? { k: keysetValue(r.scim_sort_key) } : {}),
+      })
+      const exists = async (b: KeysetBoundary, later: boolean): Promise<boolean> =>
+        (await this.#q(tx, sql`SELECT 1 AS x ${base} AND ${beyond(b, later)} LIMIT 1`)).length > 0
+      const hasNext = backwards ? await exists(boundaryOf(last), true) : more
+      const hasPrevious = backwards ? more : boundary !== undefined && (await exists(boundaryOf(first), false))
+      if (hasNext) result.nextCursor = JSON.stringify({ ...boundaryOf(last), d: 'n' })
+      if (hasPrevious) result.previousCursor = JSON.stringify({ ...boundaryOf(first), d: 'p' })
+      result.resources = await this.#hydrate(tx, tenant, rows)
+      return result
+    })
+  }
+
+  /** `listByCursor` when the sort cannot be pushed down: MemoryAdapter's keyset logic over views. */
+  async #cursorInMemory(q: CursorListQuery, tenant: string, where: SqlFragment | undefined): Promise<CursorListResult> {
+    const items = await this.#loadViews({ resourceType: q.resourceType, filter: q.filter, sort: q.sort }, tenant, where)
+    const cmp = q.sort ? compareForSort(q.sort.attribute, q.sort.order) : compareDefault
+    items.sort((a, b) => cmp(a.view, b.view))
+    const count = Math.max(0, q.count)
+    let start = 0
+    let end = Math.min(count, items.length)
+    if (q.cursor !== undefined) {
+      let parsed: { d?: unknown; v?: unknown }
+      try {
+        parsed = JSON.parse(q.cursor) as typeof parsed
+      } catch {
+        throw new InvalidValueError('Malformed cursor')
+      }
+      if ((parsed.d !== 'n' && parsed.d !== 'p') || parsed.v === null || typeof parsed.v !== 'object') throw new InvalidValueError('Malformed cursor')
+      const boundary = parsed.v as Record<string, unknown>
+      if (parsed.d === 'n') {
+        start = items.findIndex((m) => cmp(m.view, boundary) > 0)
+        if (start < 0) start = items.length
+        end = Math.min(start + count, items.length)
+      } else {
+        end = items.findIndex((m) => cmp(m.view, boundary) >= 0)
+        if (end < 0) end = items.length
+        start = Math.max(0, end - count)
+      }
+    }
+    const page = items.slice(start, end)
+    const keyOf = (view: Record<string, unknown>): Record<string, unknown> => {
+      const k: Record<string, unknown> = { id: view['id'], meta: { created: (view['meta'] as { created: string }).created } }
+      const top = q.sort ? (q.sort.attribute.parent ?? q.sort.attribute) : undefined
+      if (top) {
+        const name = top.extension ? top.schema : top.def.name
+        if (view[name] !== undefined) k[name] = view[name]
+      }
+      return k
+    }
+    const result: CursorListResult = { resources: page.map((m) => m.s), totalResults: items.length }
+    const first = page[0]
+    const last = page[page.length - 1]
+    if (last && end < items.length) result.nextCursor = JSON.stringify({ d: 'n', v: keyOf(last.view) })
+    if (first && start > 0) result.previousCursor = JSON.stringify({ d: 'p', v: keyOf(first.view) })
+    return result
+  }
+
+  /**
    * The query plans of `list`'s statements (SQLite `EXPLAIN QUERY PLAN`, PostgreSQL `EXPLAIN` with
    * sequential scans disabled, so that the plan shows whether an index *can* serve the query even on
    * a tiny table). For tests and diagnostics.
@@ -647,6 +800,19 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
 
   /** Fallback when a filter or sort cannot be pushed down: evaluate with compileFilter/compareForSort. */
   async #listInMemory(q: ListQuery, tenant: string, where: SqlFragment | undefined): Promise<ListResult> {
+    const items = await this.#loadViews(q, tenant, where)
+    const cmp = q.sort ? compareForSort(q.sort.attribute, q.sort.order) : compareDefault
+    items.sort((a, b) => cmp(a.view, b.view))
+    const from = q.startIndex - 1
+    return { resources: items.slice(from, from + Math.max(0, q.count)).map((i) => i.s), totalResults: items.length }
+  }
+
+  /** The resources matching a query (SQL `where` when translated, else `compileFilter`) with their evaluation views, unsorted. */
+  async #loadViews(
+    q: { resourceType: string; filter?: FilterNode | undefined; sort?: SortSpec | undefined },
+    tenant: string,
+    where: SqlFragment | undefined,
+  ): Promise<{ s: StoredResource; view: Record<string, unknown> }[]> {
     const stored = await this.driver.read(async (tx) => {
       const base = sql`FROM ${raw(this.#t.resources)} r WHERE r.tenant = ${tenant} AND r.resource_type = ${q.resourceType}${where ? sql` AND ${where}` : raw('')}`
       const n = Number((await this.#q(tx, sql`SELECT COUNT(*) AS n ${base}`))[0]?.['n'] ?? 0)
@@ -656,14 +822,11 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     })
     const coreSchema = q.resourceType === 'User' ? USER_SCHEMA : q.resourceType === 'Group' ? GROUP_SCHEMA : coreSchemaOf(q.filter, q.sort) ?? q.resourceType
     let items = stored.map((s) => ({ s, view: viewOf(s, q.resourceType, coreSchema) }))
-    if (q.filter) {
+    if (q.filter && !where) {
       const test = compileFilter(q.filter)
       items = items.filter((i) => test(i.view))
     }
-    const cmp = q.sort ? compareForSort(q.sort.attribute, q.sort.order) : compareDefault
-    items.sort((a, b) => cmp(a.view, b.view))
-    const from = q.startIndex - 1
-    return { resources: items.slice(from, from + Math.max(0, q.count)).map((i) => i.s), totalResults: items.length }
+    return items
   }
 
   // ------------------------------------------------------------------ writes
@@ -675,13 +838,15 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     return {
       userNameKey: resourceType === 'User' && typeof un === 'string' ? prepareValue(un, userNameInfo) : null,
       displayNameKey: typeof dn === 'string' ? prepareValue(dn, displayNameInfo) : null,
-      externalId: typeof ext === 'string' ? ext : null,
+      // Key column of caseExact comparisons: NFC (the document keeps the value as sent).
+      externalId: typeof ext === 'string' ? ext.normalize('NFC') : null,
     }
   }
 
   /** Split incoming attributes into the JSON document and the membership list. */
   #prepare(resourceType: string, attributes: Record<string, unknown>): { doc: Record<string, unknown>; members: Record<string, unknown>[] | undefined } {
-    const doc = nfcDeep(attributes) as Record<string, unknown>
+    // Stored exactly as sent (MT-011); only the key columns and side tables hold NFC/folded values.
+    const doc = structuredClone(attributes)
     let members: Record<string, unknown>[] | undefined
     if (resourceType === 'Group') {
       members = (doc['members'] as Record<string, unknown>[] | undefined) ?? []
@@ -738,19 +903,24 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     }
   }
 
-  /** Make the membership rows of a group equal `members` (a diff: unchanged rows are not touched). */
-  async #writeMembers(tx: SqlExecutor, tenant: string, groupId: string, members: Record<string, unknown>[], replacing: boolean): Promise<void> {
+  /**
+   * Make the membership rows of a group equal `members` (a diff: unchanged rows are not touched).
+   * Returns the ids whose derived `groups` changed (MemoryAdapter's `membershipChange`): added and
+   * removed members, and every member when the group was renamed.
+   */
+  async #writeMembers(tx: SqlExecutor, tenant: string, groupId: string, members: Record<string, unknown>[], replacing: boolean, renamed: boolean): Promise<string[]> {
     const M = raw(this.#t.members)
     const types = await this.#checkMembers(tx, tenant, members)
     const wanted = [...new Set(members.map((m) => m['value'] as string))]
     let existing = new Set<string>()
+    let removed: string[] = []
     let ord = 0
     if (replacing) {
       const rows = await this.#q(tx, sql`SELECT member_id, ord FROM ${M} WHERE tenant = ${tenant} AND group_id = ${groupId}`)
       existing = new Set(rows.map((r) => r['member_id'] as string))
       for (const r of rows) ord = Math.max(ord, Number(r['ord']))
       const keep = new Set(wanted)
-      const removed = [...existing].filter((id) => !keep.has(id))
+      removed = [...existing].filter((id) => !keep.has(id))
       for (let i = 0; i < removed.length; i += 500) {
         const chunk = joinSql(removed.slice(i, i + 500).map((id) => sql`${id}`), ', ')
         await this.#run(tx, sql`DELETE FROM ${M} WHERE tenant = ${tenant} AND group_id = ${groupId} AND member_id IN (${chunk})`)
@@ -760,6 +930,30 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       if (existing.has(id)) continue
       await this.#run(tx, sql`INSERT INTO ${M} (tenant, group_id, member_id, member_type, ord) VALUES (${tenant}, ${groupId}, ${id}, ${types.get(id)!}, ${++ord})`)
     }
+    return [...wanted.filter((id) => renamed || !existing.has(id)), ...removed]
+  }
+
+  /**
+   * ETG-002: resources whose representation changed because a group they are in changed (their
+   * derived `groups`) get a new version and `lastModified`, as MemoryAdapter's `#touchMembers`.
+   */
+  async #touch(tx: SqlExecutor, tenant: string, ids: readonly string[]): Promise<void> {
+    const sorted = [...new Set(ids)].sort() // one lock order for concurrent writers (PostgreSQL)
+    const R = raw(this.#t.resources)
+    for (let i = 0; i < sorted.length; i += 500) {
+      const chunk = joinSql(sorted.slice(i, i + 500).map((id) => sql`${id}`), ', ')
+      await this.#run(
+        tx,
+        sql`UPDATE ${R} SET version = version + 1, last_modified = ${this.#greatest('last_modified', sql`${Date.now()}`)} WHERE tenant = ${tenant} AND id IN (${chunk})`,
+      )
+    }
+  }
+
+  /** Re-read rows after `#touch` changed one of them (a group that is its own member). */
+  async #reread(tx: SqlExecutor, tenant: string, rows: ResourceRow[], touched: readonly string[]): Promise<ResourceRow[]> {
+    const row = rows[0]
+    if (!row || !touched.includes(row.id)) return rows
+    return (await this.#q(tx, sql`SELECT ${raw(COLUMNS)} FROM ${raw(this.#t.resources)} r WHERE r.tenant = ${tenant} AND r.id = ${row.id}`)) as unknown as ResourceRow[]
   }
 
   /** Map driver errors on our constraints to SCIM errors. */
@@ -790,7 +984,7 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const tenant = this.#tenantOf(ctx)
     const { doc, members } = this.#prepare(q.resourceType, q.attributes)
     const k = this.#keys(q.resourceType, doc)
-    const id = randomUUID()
+    const id = uuidv7()
     const now = Date.now()
     return this.#write(async (tx) => {
       const R = raw(this.#t.resources)
@@ -802,7 +996,11 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       )) as unknown as ResourceRow[]
       await this.#writeUnique(tx, tenant, q.resourceType, id, doc, q.unique, false)
       await this.#writeValues(tx, tenant, q.resourceType, id, doc, false)
-      if (members) await this.#writeMembers(tx, tenant, id, members, false)
+      if (members) {
+        const touched = await this.#writeMembers(tx, tenant, id, members, false, false)
+        await this.#touch(tx, tenant, touched)
+        return (await this.#hydrate(tx, tenant, await this.#reread(tx, tenant, rows, touched)))[0]!
+      }
       return (await this.#hydrate(tx, tenant, rows))[0]!
     })
   }
@@ -813,6 +1011,16 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const k = this.#keys(q.resourceType, doc)
     return this.#write(async (tx) => {
       const R = raw(this.#t.resources)
+      // A renamed group changes every member's derived groups[].display (ETG-002): read the old
+      // name first, locking the row (PostgreSQL) so that it is still the old name at the UPDATE.
+      let oldName: unknown
+      if (members) {
+        const old = await this.#q(
+          tx,
+          sql`SELECT ${this.#jsonText('r', 'displayName')} AS name FROM ${R} r WHERE r.tenant = ${tenant} AND r.id = ${q.id} AND r.resource_type = ${q.resourceType}${raw(this.#pg ? ' FOR UPDATE' : '')}`,
+        )
+        oldName = old[0]?.['name'] ?? undefined
+      }
       const cas = q.expectedVersion !== undefined ? sql` AND version = ${versionNumber(q.expectedVersion)}` : raw('')
       const rows = (await this.#q(
         tx,
@@ -824,7 +1032,12 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       if (rows.length === 0) await this.#missOrStale(tx, tenant, q.resourceType, q.id)
       await this.#writeUnique(tx, tenant, q.resourceType, q.id, doc, q.unique, true)
       await this.#writeValues(tx, tenant, q.resourceType, q.id, doc, true)
-      if (members) await this.#writeMembers(tx, tenant, q.id, members, true)
+      if (members) {
+        const name = typeof doc['displayName'] === 'string' ? doc['displayName'] : undefined
+        const touched = await this.#writeMembers(tx, tenant, q.id, members, true, name !== oldName)
+        await this.#touch(tx, tenant, touched)
+        return (await this.#hydrate(tx, tenant, await this.#reread(tx, tenant, rows, touched)))[0]!
+      }
       return (await this.#hydrate(tx, tenant, rows))[0]!
     })
   }
@@ -847,17 +1060,15 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       )
       if (found.length === 0) throw new NotFoundError(`${q.resourceType} ${q.id} not found`)
       if (q.expectedVersion !== undefined && String(found[0]!['version']) !== q.expectedVersion) throw new PreconditionFailedError()
+      // ETG-002: a deleted group's members lose it from their derived groups.
+      if (q.resourceType === 'Group') {
+        const members = await this.#q(tx, sql`SELECT member_id FROM ${M} WHERE tenant = ${tenant} AND group_id = ${q.id}`)
+        await this.#touch(tx, tenant, members.map((m) => m['member_id'] as string).filter((m) => m !== q.id))
+      }
       // EP-053: leave every group; those groups change (new version, lastModified).
       const groups = await this.#q(tx, sql`SELECT group_id FROM ${M} WHERE tenant = ${tenant} AND member_id = ${q.id}`)
       await this.#run(tx, sql`DELETE FROM ${M} WHERE tenant = ${tenant} AND member_id = ${q.id}`)
-      const ids = groups.map((g) => g['group_id'] as string).filter((g) => g !== q.id)
-      for (let i = 0; i < ids.length; i += 500) {
-        const chunk = joinSql(ids.slice(i, i + 500).map((id) => sql`${id}`), ', ')
-        await this.#run(
-          tx,
-          sql`UPDATE ${R} SET version = version + 1, last_modified = ${this.#greatest('last_modified', sql`${Date.now()}`)} WHERE tenant = ${tenant} AND id IN (${chunk})`,
-        )
-      }
+      await this.#touch(tx, tenant, groups.map((g) => g['group_id'] as string).filter((g) => g !== q.id))
       const n = await this.#run(tx, sql`DELETE FROM ${R} WHERE tenant = ${tenant} AND id = ${q.id} AND resource_type = ${q.resourceType}`)
       if (n === 0) throw new NotFoundError(`${q.resourceType} ${q.id} not found`)
     })
@@ -867,6 +1078,36 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
   async close(): Promise<void> {
     await this.driver.close()
   }
+}
+
+/** The adapter's keyset cursor: direction, and the boundary row's sort key, created (epoch ms) and id. */
+interface KeysetBoundary {
+  d: 'n' | 'p'
+  /** The sort key as SQL computed it (absent for the default order; null: no value). */
+  k?: string | number | boolean | null
+  c: number
+  i: string
+}
+
+/** A sort key value as it can round-trip through JSON (PostgreSQL bigint/numeric arrive as strings). */
+function keysetValue(v: unknown): string | number | boolean | null {
+  if (v === null || v === undefined) return null
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v
+  if (typeof v === 'bigint') return v.toString()
+  return String(v)
+}
+
+function parseKeysetCursor(cursor: string, sorted: boolean): KeysetBoundary {
+  let b: Partial<KeysetBoundary>
+  try {
+    b = JSON.parse(cursor) as Partial<KeysetBoundary>
+  } catch {
+    throw new InvalidValueError('Malformed cursor')
+  }
+  const k = b?.k
+  const keyOk = sorted ? k === null || ['string', 'number', 'boolean'].includes(typeof k) : k === undefined
+  if (!b || (b.d !== 'n' && b.d !== 'p') || !Number.isSafeInteger(b.c) || typeof b.i !== 'string' || !keyOk) throw new InvalidValueError('Malformed cursor')
+  return b as KeysetBoundary
 }
 
 /** Versions are integers rendered as strings; anything else never matches. */

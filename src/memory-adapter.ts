@@ -138,17 +138,18 @@ function membershipChange(before: Entryish | undefined, after: Entryish | undefi
 }
 
 /**
- * The key of an indexed value: exact, or folded exactly as the filter evaluator folds it
- * (FLT-020; for `userName` the PRECIS-like upper-then-lower fold of FLT-021, so `STRASSE` finds
- * `straße`), so that an index lookup finds what a scan would and uniqueness agrees with lookups.
+ * The key of an indexed value, prepared exactly as the filter evaluator prepares strings
+ * (FLT-020): NFC when caseExact, else folded (for `userName` the PRECIS-like upper-then-lower fold
+ * of FLT-021, so `STRASSE` finds `straße`). An index lookup then finds what a scan would, and
+ * uniqueness agrees with lookups.
  */
 function indexFold(rt: string, path: string, value: string): string {
-  if (false) return value.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC')
+  if (rt === 'User' && (path === 'userName' || path === 'unique:userName')) return value.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC')
   return foldCase(value)
 }
 
 const indexKey = (rt: string, path: string, value: string, caseExact: boolean): string =>
-  `${rt}\u0000${path}\u0000${caseExact ? value : indexFold(rt, path, value)}`
+  `${rt}\u0000${path}\u0000${caseExact ? value.normalize('NFC') : indexFold(rt, path, value)}`
 
 function readPath(attributes: Record<string, unknown>, path: string): unknown {
   const dot = path.indexOf('.')
@@ -385,14 +386,14 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       if (term.type !== 'compare' || term.op !== 'eq' || typeof term.value !== 'string') continue
       const path = term.attribute.path
       if (path === 'id') {
-        const e = t.byId.get(term.value)
+        const e = t.byId.get(term.value.normalize('NFC'))
         return e ? [e] : []
       }
       if (rt === 'Group' && path === 'members.value') {
         // The membership index answers "which groups is this id in" without a scan. It is keyed by
         // the stored member ids, which this adapter generates in lower case; `members.value` is
         // caseExact: false, so a differently cased operand must find them too (FLT-020).
-        const key = term.attribute.def.caseExact ? term.value : foldCase(term.value)
+        const key = term.attribute.def.caseExact ? term.value.normalize('NFC') : foldCase(term.value)
         const out: Entry[] = []
         for (const gid of t.memberOf.get(key) ?? []) {
           const e = t.byId.get(gid)

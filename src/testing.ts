@@ -14,10 +14,14 @@
  * `not`, valuePaths, `pr`, multi-valued sub-attributes, extension attributes and dateTimes, where
  * the adapter's `list` must return exactly what `compileFilter` selects over the same resources
  * (filters for which `canFilter` answers false are skipped, as the router would not pass them).
+ * Strings must round-trip exactly as sent (MT-011: no NFC on write) while comparisons still match
+ * after NFC. When the adapter implements `listByCursor` (RFC 9865): cursor pages cover every match
+ * exactly once in the `list` order (default and sorted, with filters), inserts and deletes
+ * between pages neither skip nor repeat resources, and `previousCursor` (when offered) walks back.
  * @module
  */
 import assert from 'node:assert/strict'
-import type { ScimAdapter, SortSpec, StoredResource, UniqueConstraint } from './adapter'
+import type { CursorListQuery, CursorListResult, ScimAdapter, SortSpec, StoredResource, UniqueConstraint } from './adapter'
 import type { FilterNode } from './filter/ast'
 import { compareDefault, compareForSort } from './filter/compare'
 import { compileFilter } from './filter/evaluate'
@@ -185,6 +189,24 @@ export function describeAdapterConformance<Ctx = unknown>(
         assert.equal(got.version, u.version)
         assert.equal(got.created.getTime(), u.created.getTime())
         same(got.attributes, { userName: 'crud@example.com', active: true, name: { givenName: 'Cru' } })
+      })
+
+      test('strings are stored and returned exactly as sent (MT-011), and still compare after NFC', async (a, A) => {
+        const nfd = 'Zoe\u0308 A\u030angstro\u0308m'
+        const nfc = nfd.normalize('NFC')
+        const u = await createUser(a, A, { userName: 'zoe\u0308.nfd', displayName: nfd, nickName: 'Bob "The Builder"', name: { familyName: "O'Malley" }, emails: [{ value: 'Zoe\u0308@x.com' }] })
+        const got = await a.get({ resourceType: 'User', id: u.id }, A)
+        assert.equal(got?.attributes['userName'], 'zoe\u0308.nfd', 'userName as sent (NFD)')
+        assert.equal(got?.attributes['displayName'], nfd, 'displayName as sent (NFD)')
+        assert.equal(got?.attributes['nickName'], 'Bob "The Builder"')
+        same(got?.attributes['emails'], [{ value: 'Zoe\u0308@x.com' }])
+        const listed = (await listAll(a, A, 'User')).resources.find((r) => r.id === u.id)
+        assert.equal(listed?.attributes['displayName'], nfd, 'list returns the value as sent')
+        for (const text of [`displayName eq "${nfc}"`, `displayName eq "${nfd.toUpperCase()}"`, `userName eq "ZO\u00cb.NFD"`, `emails.value eq "zo\u00eb@x.com"`, `displayName sw "zo\u00eb"`]) {
+          const filter = parseFilter(text, USERS)
+          if (a.canFilter && !a.canFilter(filter, 'User')) continue
+          same(ids((await listAll(a, A, 'User', { filter })).resources), [u.id], `filter ${JSON.stringify(text)} matches after NFC and case folding`)
+        }
       })
 
       test('get returns null for a missing id and for another resource type', async (a, A) => {
@@ -369,6 +391,151 @@ export function describeAdapterConformance<Ctx = unknown>(
       })
     })
 
+    // ---------------------------------------------------------------- cursors (RFC 9865)
+    t.describe('cursor pagination (listByCursor, when implemented)', () => {
+      /** Walk every page forward with nextCursor; returns the pages. */
+      const walk = async (a: ScimAdapter<Ctx>, ctx: Ctx, q: Omit<CursorListQuery, 'cursor'>): Promise<CursorListResult[]> => {
+        const pages: CursorListResult[] = []
+        let cursor: string | undefined
+        for (let guard = 0; guard < 1000; guard++) {
+          const page = await a.listByCursor!(cursor === undefined ? q : { ...q, cursor }, ctx)
+          pages.push(page)
+          if (page.nextCursor === undefined) return pages
+          assert.equal(typeof page.nextCursor, 'string', 'nextCursor is a string')
+          assert.ok(page.resources.length > 0, 'a page with a nextCursor is not empty')
+          cursor = page.nextCursor
+        }
+        assert.fail('nextCursor never ended')
+      }
+      const expectedOrder = (rs: readonly StoredResource[], sort: SortSpec | undefined, filter?: FilterNode): string[] => {
+        const test = filter ? compileFilter(filter) : () => true
+        const cmp = sort ? compareForSort(sort.attribute, sort.order) : compareDefault
+        return rs.map((r) => toView(USERS, r)).filter(test).sort(cmp).map((v) => v['id'] as string)
+      }
+      const cursorTest = (title: string, body: (a: ScimAdapter<Ctx>, A: Ctx) => Promise<void>): void =>
+        test(title, async (a, A) => {
+          if (typeof a.listByCursor !== 'function') return // optional method: nothing to check
+          await body(a, A)
+        })
+      const sortOf = (path: string, order: 'ascending' | 'descending'): SortSpec => {
+        const resolved = USERS.resolveText(path)
+        assert.ok(resolved?.kind === 'attribute', path)
+        return { attribute: resolved.info, order }
+      }
+
+      cursorTest('pages cover every match exactly once, in the list order, for the default order, sorts and filters; previousCursor walks back', async (a, A) => {
+        const rnd = prng((options.seed ?? 20240521) + 11)
+        for (let i = 0; i < 13; i++) {
+          const attrs: Record<string, unknown> = { userName: `${rnd() < 0.5 ? 'C' : 'c'}ur${Math.floor(rnd() * 4)}-${i}` }
+          const title = pick(rnd, ['alpha', 'Beta', 'beta', 'Zoe\u0308', 'zo\u00eb', '', undefined])
+          if (title !== undefined) attrs['title'] = title
+          if (rnd() < 0.7) attrs['active'] = rnd() < 0.5
+          if (rnd() < 0.7) attrs['emails'] = [{ value: `${String.fromCharCode(97 + Math.floor(rnd() * 4))}${i}@x.com`, ...(rnd() < 0.5 ? { primary: true } : {}) }]
+          if (rnd() < 0.6) attrs[ENTERPRISE_USER_SCHEMA] = { department: pick(rnd, ['Ops', 'dev', 'Dev']) }
+          await createUser(a, A, attrs)
+          if (i % 3 === 0) await sleep(2)
+        }
+        await a.create({ resourceType: 'Group', attributes: { displayName: 'not a user' }, unique: [] }, A)
+        const all = (await listAll(a, A, 'User')).resources
+        const cases: { sort?: SortSpec; filter?: FilterNode; count: number }[] = [
+          { count: 4 },
+          { count: 1 },
+          { count: 13 },
+          { count: 50 },
+          { count: 3, filter: parseFilter('userName sw "c" and not (title eq "beta")', USERS) },
+        ]
+        for (const path of ['userName', 'title', 'active', 'emails.value', 'meta.lastModified', `${ENTERPRISE_USER_SCHEMA}:department`]) {
+          for (const order of ['ascending', 'descending'] as const) cases.push({ sort: sortOf(path, order), count: 3 })
+        }
+        cases.push({ sort: sortOf('title', 'descending'), count: 2, filter: parseFilter('active pr', USERS) })
+        for (const c of cases) {
+          const what = `sortBy=${c.sort ? `${c.sort.attribute.path} ${c.sort.order}` : '(default)'} count=${c.count}${c.filter ? ' with a filter' : ''}`
+          const q: Omit<CursorListQuery, 'cursor'> = { resourceType: 'User', count: c.count, ...(c.sort ? { sort: c.sort } : {}), ...(c.filter ? { filter: c.filter } : {}) }
+          if (c.filter && a.canFilter && !a.canFilter(c.filter, 'User')) continue
+          const expected = expectedOrder(all, c.sort, c.filter)
+          const pages = await walk(a, A, q)
+          same(pages.flatMap((p) => ids(p.resources)), expected, `${what}: pages in order, each match once`)
+          assert.equal(pages[0]!.previousCursor, undefined, `${what}: no previousCursor on the first page`)
+          for (const p of pages) {
+            assert.ok(p.resources.length <= c.count, `${what}: at most count resources per page`)
+            if (p.totalResults !== undefined) assert.equal(p.totalResults, expected.length, `${what}: totalResults`)
+          }
+          // previousCursor is optional; when offered it returns the page before, back to the first.
+          const lastPage = pages[pages.length - 1]!
+          if (pages.length > 1 && lastPage.previousCursor !== undefined) {
+            let cursor: string | undefined = lastPage.previousCursor
+            for (let i = pages.length - 2; i >= 0; i--) {
+              if (cursor === undefined) assert.fail(`${what}: no previousCursor on page ${i + 2}`)
+              const back: CursorListResult = await a.listByCursor!({ ...q, cursor }, A)
+              same(ids(back.resources), ids(pages[i]!.resources), `${what}: previousCursor returns page ${i + 1}`)
+              assert.ok(back.nextCursor !== undefined, `${what}: a page reached backwards has a nextCursor`)
+              cursor = back.previousCursor
+            }
+            assert.equal(cursor, undefined, `${what}: no previousCursor once back at the first page`)
+          }
+        }
+        const zero = await a.listByCursor!({ resourceType: 'User', count: 0 }, A)
+        same(ids(zero.resources), [], 'count 0: no resources')
+        if (zero.totalResults !== undefined) assert.equal(zero.totalResults, all.length, 'count 0: totalResults')
+      })
+
+      cursorTest('inserts and deletes between pages neither skip nor repeat resources (keyset, not offsets)', async (a, A) => {
+        for (const sort of [undefined, sortOf('userName', 'ascending'), sortOf('title', 'descending')]) {
+          const made: StoredResource[] = []
+          const tenantA = A
+          const prefix = `k${sort ? sort.attribute.path[0] : 'd'}${sort?.order === 'descending' ? 'D' : 'A'}`
+          for (let i = 0; i < 8; i++) {
+            made.push(await createUser(a, tenantA, { userName: `${prefix}-m${i}`, ...(i % 3 ? { title: `t${i % 4}` } : {}) }))
+          }
+          const filter = parseFilter(`userName sw "${prefix}-"`, USERS)
+          const what = `sortBy=${sort ? `${sort.attribute.path} ${sort.order}` : '(default)'}`
+          const q: Omit<CursorListQuery, 'cursor'> = { resourceType: 'User', count: 3, filter, ...(sort ? { sort } : {}) }
+          const cmp = sort ? compareForSort(sort.attribute, sort.order) : compareDefault
+          const p1 = await a.listByCursor!(q, A)
+          assert.equal(p1.resources.length, 3, `${what}: first page`)
+          assert.ok(p1.nextCursor, `${what}: first page has a nextCursor`)
+          const seen = ids(p1.resources)
+          const boundary = toView(USERS, p1.resources[2]!)
+          // Delete a seen resource, the boundary itself, and one not seen yet; insert resources
+          // that sort before the boundary (must not appear) and after it (must appear).
+          const current = expectedOrder((await listAll(a, A, 'User', { filter })).resources, sort)
+          const unseen = current.filter((id) => !seen.includes(id))
+          await a.delete({ resourceType: 'User', id: seen[0]! }, A)
+          await a.delete({ resourceType: 'User', id: seen[2]! }, A)
+          await a.delete({ resourceType: 'User', id: unseen[1]! }, A)
+          await createUser(a, A, { userName: `${prefix}-a-new`, title: 'a-new' })
+          await createUser(a, A, { userName: `${prefix}-z-new`, title: 'z-new' })
+          await createUser(a, A, { userName: `${prefix}-n-new` })
+          const now = (await listAll(a, A, 'User', { filter })).resources
+          const expectedRest = expectedOrder(now, sort).filter((id) => {
+            const r = now.find((x) => x.id === id)!
+            return cmp(toView(USERS, r), boundary) > 0
+          })
+          let cursor: string | undefined = p1.nextCursor
+          const rest: string[] = []
+          const pages: CursorListResult[] = []
+          while (cursor !== undefined) {
+            const page: CursorListResult = await a.listByCursor!({ ...q, cursor }, A)
+            pages.push(page)
+            rest.push(...ids(page.resources))
+            cursor = page.nextCursor
+          }
+          same(rest, expectedRest, `${what}: the pages after the boundary are exactly the current matches after it`)
+          for (const id of rest) assert.ok(!seen.includes(id), `${what}: no resource repeats`)
+          const totalNow = now.length
+          for (const p of pages) if (p.totalResults !== undefined) assert.equal(p.totalResults, totalNow, `${what}: totalResults counts the current matches`)
+          // previousCursor of the second page: the (current) resources just before its first one.
+          const second = pages[0]!
+          if (second.previousCursor !== undefined && second.resources.length > 0) {
+            const back = await a.listByCursor!({ ...q, cursor: second.previousCursor }, A)
+            const order = expectedOrder(now, sort)
+            const at = order.indexOf(second.resources[0]!.id)
+            same(ids(back.resources), order.slice(Math.max(0, at - 3), at), `${what}: previousCursor returns the resources just before the page`)
+          }
+        }
+      })
+    })
+
     // ---------------------------------------------------------------- tenants
     t.describe('tenant isolation', () => {
       test('resources of one context are invisible to the other, and uniqueness is per tenant', async (a, A, B) => {
@@ -524,7 +691,8 @@ interface Seeded {
 const pick = <T>(rnd: () => number, xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T
 const randomCase = (rnd: () => number, s: string): string => [...s].map((c) => (rnd() < 0.5 ? c.toUpperCase() : c.toLowerCase())).join('')
 
-const NAMES = ['anna', 'bob', 'carl', 'dora', 'émile', 'zoë', 'åsa', "o'brien", 'per_cent%', 'back\\slash', 'under_score', 'x"quote', 'eve']
+// 'zoe\u0308' and 'A\u030asa' are NFD: stored as sent (MT-011), they must still equal 'zoë'/'åsa' in comparisons.
+const NAMES = ['anna', 'bob', 'carl', 'dora', 'émile', 'zoë', 'åsa', "o'brien", 'per_cent%', 'back\\slash', 'under_score', 'x"quote', 'eve', 'zoe\u0308', 'A\u030asa']
 const DOMAINS = ['example.com', 'Example.org', 'corp.test', 'mail_x.com']
 const TITLES = ['Engineer', 'engineer', 'Manager', 'Tour Guide', 'CEO', '']
 const DEPARTMENTS = ['Sales', 'sales', 'R&D', 'Ops', 'Ops_1', '100%']

@@ -103,25 +103,39 @@ function collectRefs(value: unknown, into: Set<string>): void {
   }
 }
 
-/** Copy a value with every `bulkId:x` replaced by the created id; own keys copied safely (no `__proto__` setter). */
+/**
+ * Copy a value with every `bulkId:x` replaced by the created id; own keys copied safely (no
+ * `__proto__` setter). Iterative, so a deeply nested `data` member cannot overflow the stack.
+ */
 function resolveRefs(value: unknown, ids: ReadonlyMap<string, string>): unknown {
-  if (typeof value === 'string') {
-    const full = FULL_REF.exec(value)
-    if (full) return ids.get(full[1] as string) ?? value
-    return value.replace(QUOTED_REF, (whole, ref: string) => {
+  const scalar = (v: unknown): unknown => {
+    if (typeof v !== 'string') return v
+    const full = FULL_REF.exec(v)
+    if (full) return ids.get(full[1] as string) ?? v
+    return v.replace(QUOTED_REF, (whole, ref: string) => {
       const id = ids.get(ref)
       return id === undefined ? whole : JSON.stringify(id)
     })
   }
-  if (Array.isArray(value)) return value.map((v) => resolveRefs(v, ids))
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const k of Object.keys(value)) {
-      Object.defineProperty(out, k, { value: resolveRefs((value as Record<string, unknown>)[k], ids), enumerable: true, writable: true, configurable: true })
-    }
-    return out
+  const pending: [object, unknown[] | Record<string, unknown>][] = []
+  const copy = (v: unknown): unknown => {
+    if (v === null || typeof v !== 'object') return scalar(v)
+    const target: unknown[] | Record<string, unknown> = Array.isArray(v) ? [] : {}
+    pending.push([v, target])
+    return target
   }
-  return value
+  const root = copy(value)
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [source, target] = next
+    if (Array.isArray(source)) {
+      for (const item of source) (target as unknown[]).push(copy(item))
+    } else {
+      for (const k of Object.keys(source)) {
+        Object.defineProperty(target, k, { value: copy((source as Record<string, unknown>)[k]), enumerable: true, writable: true, configurable: true })
+      }
+    }
+  }
+  return root
 }
 
 /** The bulkIds of an operation path's segments (`/Users/bulkId:qwerty`). */

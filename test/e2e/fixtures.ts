@@ -54,6 +54,12 @@ async function create(c: Client, path: string, body: unknown): Promise<any> {
   return res.body
 }
 
+async function read(c: Client, path: string): Promise<any> {
+  const res = await c.get(path)
+  if (res.status !== 200) throw new Error(`seed: GET ${path} failed: ${res.status} ${JSON.stringify(res.body)}`)
+  return res.body
+}
+
 /** Seed U2, U1, U3 (and G1, G2 when `groups`), in that order. */
 export async function seed(c: Client, groups = false): Promise<Seeded> {
   const u2 = await create(c, '/Users', U2_BODY)
@@ -62,7 +68,8 @@ export async function seed(c: Client, groups = false): Promise<Seeded> {
   if (!groups) return { u1, u2, u3 }
   const g1 = await create(c, '/Groups', { schemas: [GROUP], displayName: 'Tour Guides', members: [{ value: u1.id }, { value: u2.id }] })
   const g2 = await create(c, '/Groups', { schemas: [GROUP], displayName: 'Employees', members: [] })
-  return { u1, u2, u3, g1, g2 }
+  // Joining G1 changed U1's and U2's representation (groups) and so their version (ETG-002).
+  return { u1: await read(c, `/Users/${u1.id}`), u2: await read(c, `/Users/${u2.id}`), u3, g1, g2 }
 }
 
 /**

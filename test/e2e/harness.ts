@@ -7,16 +7,77 @@ import connect from 'connect'
 import express5 from 'express'
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const express4 = require('express4') as typeof express5
+import { randomBytes } from 'node:crypto'
 import request from 'supertest'
+import { Pool } from 'pg'
 import { MemoryAdapter, bearerToken, scimRouter, type ScimAdapter, type ScimRouterOptions } from '../../src'
 import { SqlAdapter } from '../../examples/sql-adapter'
 
+const STORE = process.env['SCIM_TEST_STORE'] ?? 'memory'
+if (!['memory', 'sqlite', 'postgres'].includes(STORE)) throw new Error(`SCIM_TEST_STORE must be memory, sqlite or postgres, not '${STORE}'`)
+const PG_URL = process.env['SCIM_PG_URL']
+if (STORE === 'postgres' && !PG_URL) throw new Error('SCIM_TEST_STORE=postgres needs SCIM_PG_URL=postgres://…')
+
+/** Prefix of the per-adapter PostgreSQL schemas: `scim_e2e_<created, base 36>_<random>`. */
+const SCHEMA_PREFIX = 'scim_e2e_'
+
+/** PostgreSQL adapters of this test file, with their schema; closed and dropped after use. */
+const pgAdapters: { adapter: SqlAdapter; schema: string; perTest: boolean }[] = []
+let inTest = false
+let admin: Pool | undefined
+const adminPool = (): Pool => (admin ??= new Pool({ connectionString: PG_URL, max: 1 }))
+
+async function release(entries: typeof pgAdapters): Promise<void> {
+  for (const e of entries) {
+    await e.adapter.close().catch(() => undefined)
+    await adminPool().query(`DROP SCHEMA IF EXISTS ${e.schema} CASCADE`)
+  }
+}
+
+if (STORE === 'postgres') {
+  // Adapters made during a test (or its beforeEach) are closed and their schema dropped after it;
+  // adapters made outside a test (describe bodies, beforeAll) after the file.
+  beforeAll(async () => {
+    // Schemas left behind by a run that crashed more than an hour ago.
+    const stale = await adminPool().query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE '${SCHEMA_PREFIX}%'`)
+    for (const { nspname } of stale.rows) {
+      const born = parseInt(nspname.slice(SCHEMA_PREFIX.length).split('_')[0] ?? '', 36)
+      if (/^[a-z0-9_]+$/.test(nspname) && Number.isFinite(born) && Date.now() - born > 3_600_000) {
+        await adminPool().query(`DROP SCHEMA IF EXISTS ${nspname} CASCADE`)
+      }
+    }
+  })
+  beforeEach(() => {
+    inTest = true
+  })
+  afterEach(async () => {
+    inTest = false
+    const done = pgAdapters.filter((e) => e.perTest)
+    pgAdapters.splice(0, pgAdapters.length, ...pgAdapters.filter((e) => !e.perTest))
+    await release(done)
+  })
+  afterAll(async () => {
+    await release(pgAdapters.splice(0))
+    await admin?.end()
+    admin = undefined
+  })
+}
+
 /**
  * The store behind every e2e suite: MemoryAdapter by default; `SCIM_TEST_STORE=sqlite` runs the
- * same suites against the example's SqlAdapter on in-memory SQLite (what `npm run example` serves).
+ * same suites against the example's SqlAdapter on in-memory SQLite (what `npm run example` serves),
+ * `SCIM_TEST_STORE=postgres` against SqlAdapter on PostgreSQL (`SCIM_PG_URL`), one fresh schema per
+ * adapter, dropped after the test (or file) that made it.
  */
 export function defaultAdapter(): ScimAdapter<any> {
-  return process.env['SCIM_TEST_STORE'] === 'sqlite' ? SqlAdapter.sqlite(':memory:') : new MemoryAdapter()
+  if (STORE === 'sqlite') return SqlAdapter.sqlite(':memory:')
+  if (STORE === 'postgres') {
+    const schema = `${SCHEMA_PREFIX}${Date.now().toString(36)}_${randomBytes(5).toString('hex')}`
+    const adapter = SqlAdapter.postgres(PG_URL as string, { schema })
+    pgAdapters.push({ adapter, schema, perTest: inTest })
+    return adapter
+  }
+  return new MemoryAdapter()
 }
 
 export const TOKEN = 'good-token'

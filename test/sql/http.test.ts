@@ -46,10 +46,13 @@ for (const db of databases()) {
       const dup = await request(app).post('/scim/v2/Users').set('Content-Type', SCIM).send({ schemas: [USER], userName: 'BJENSEN@example.com' })
       expect(dup.status).toBe(409)
 
+      // Joining the group changed the user's representation (groups), so its ETag (ETG-002).
+      const current = await request(app).get(`/scim/v2/Users/${id}`)
+      expect(current.headers['etag']).not.toBe(created.headers['etag'])
       const put = await request(app)
         .put(`/scim/v2/Users/${id}`)
         .set('Content-Type', SCIM)
-        .set('If-Match', created.headers['etag'] as string)
+        .set('If-Match', current.headers['etag'] as string)
         .send({ schemas: [USER], userName: 'bjensen@example.com', title: 'Tour Guide' })
       expect(put.status).toBe(200)
       expect(put.body.title).toBe('Tour Guide')

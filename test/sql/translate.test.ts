@@ -10,6 +10,7 @@ import {
   sql,
   translateFilter,
   translateSort,
+  translateSortKey,
   type AttributeStorage,
   type SqlDialect,
   type SqlMapping,
@@ -134,5 +135,33 @@ describe('translateSort', () => {
   it('undefined when the attribute cannot be sorted in SQL', () => {
     expect(sortBy('emails.value', 'ascending')).toBeUndefined() // rows storage in this mapping
     expect(sortBy('meta.lastModified', 'ascending')).toBeUndefined()
+  })
+})
+
+describe('nfc: strings stored as sent are NFC-normalised inside SQL (MT-011)', () => {
+  const trn = (filter: string, dialect: SqlDialect, nfc: boolean | string) => {
+    const f = translateFilter(parseFilter(filter, users), { dialect, mapping, fold: dialect === 'sqlite' ? 'scim_fold' : 'lower', nfc })
+    return f && renderSql(f, dialect)
+  }
+  it('caseExact: nfc(x); not caseExact: fold(nfc(x)); prepared columns as they are', () => {
+    expect(trn('externalId eq "Zo\u00eb"', 'postgres', true)).toEqual({ text: '(normalize((r.doc #>> $1::text[]), NFC) = $2)', values: [['externalId'], 'Zo\u00eb'] })
+    expect(trn('title eq "Zoe\u0308"', 'postgres', true)?.text).toBe('(lower(normalize((r.doc #>> $1::text[]), NFC)) = $2)')
+    expect(trn('title eq "Zoe\u0308"', 'postgres', true)?.values).toEqual([['title'], 'zo\u00eb'])
+    expect(trn('externalId sw "a"', 'sqlite', 'scim_nfc')?.text).toBe('(scim_nfc(json_extract(r.doc, ?)) GLOB ?)')
+    expect(trn('title co "a"', 'sqlite', 'scim_nfc')?.text).toBe("(scim_fold(scim_nfc(json_extract(r.doc, ?))) LIKE ? ESCAPE '\\')")
+    expect(trn('userName eq "a"', 'sqlite', 'scim_nfc')?.text).toBe('(r.user_name_key = ?)')
+  })
+  it('SQLite needs a function name; names are identifiers', () => {
+    expect(() => trn('title eq "a"', 'sqlite', true)).toThrow(TypeError)
+    expect(() => trn('title eq "a"', 'sqlite', 'x); DROP TABLE r; --')).toThrow(TypeError)
+  })
+  it('translateSortKey: the key expression of translateSort, for keyset pagination', () => {
+    const title = users.resolveText('title')
+    if (title?.kind !== 'attribute') throw new Error('title')
+    const k = translateSortKey(title.info, { dialect: 'postgres', mapping, nfc: true })!
+    expect(renderSql(k, 'postgres').text).toBe(`(NULLIF(lower(normalize((r.doc #>> $1::text[]), NFC)), '') COLLATE "C")`)
+    const lm = users.resolveText('meta.lastModified')
+    if (lm?.kind !== 'attribute') throw new Error('meta.lastModified')
+    expect(translateSortKey(lm.info, { dialect: 'sqlite', mapping })).toBeUndefined()
   })
 })
