@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// `npm test`: the whole suite on MemoryAdapter, then the HTTP e2e suites again on the example's
+// SqlAdapter (SQLite, and PostgreSQL when SCIM_PG_URL is set), so every store the example can
+// serve passes the same tests. Arguments are passed to a single jest run instead.
+'use strict'
+const { spawnSync } = require('node:child_process')
+const { mkdtempSync, readFileSync, rmSync } = require('node:fs')
+const { tmpdir } = require('node:os')
+const { join } = require('node:path')
+
+const jest = require.resolve('jest/bin/jest')
+const args = process.argv.slice(2)
+if (args.length > 0) {
+  const r = spawnSync(process.execPath, [jest, ...args], { stdio: 'inherit' })
+  process.exit(r.status ?? 1)
+}
+
+const passes = [{ name: 'all suites (MemoryAdapter)', env: {}, args: [] }]
+passes.push({ name: 'e2e on SQLite (SqlAdapter)', env: { SCIM_TEST_STORE: 'sqlite' }, args: ['test/e2e'] })
+if (process.env.SCIM_PG_URL) passes.push({ name: 'e2e on PostgreSQL (SqlAdapter)', env: { SCIM_TEST_STORE: 'postgres' }, args: ['test/e2e'] })
+else console.log('SCIM_PG_URL is not set: the PostgreSQL suites are skipped (see README, Quick start).')
+
+const dir = mkdtempSync(join(tmpdir(), 'scim-test-'))
+let passed = 0
+let failed = 0
+let ok = true
+for (const [i, pass] of passes.entries()) {
+  console.log(`\n=== ${pass.name} ===`)
+  const out = join(dir, `${i}.json`)
+  const r = spawnSync(process.execPath, [jest, '--json', `--outputFile=${out}`, ...pass.args], {
+    stdio: 'inherit',
+    env: { ...process.env, ...pass.env },
+  })
+  try {
+    const summary = JSON.parse(readFileSync(out, 'utf8'))
+    passed += summary.numPassedTests
+    failed += summary.numFailedTests
+  } catch {
+    failed++
+  }
+  if (r.status !== 0) ok = false
+}
+rmSync(dir, { recursive: true, force: true })
+console.log(`\nTests: ${passed} passed, ${failed} failed`)
+process.exit(ok && failed === 0 ? 0 : 1)
