@@ -26,6 +26,8 @@ export type {
   CreateQuery,
   ReplaceQuery,
   DeleteQuery,
+  CursorListQuery,
+  CursorListResult,
   SortSpec,
   UniqueConstraint,
 } from './adapter'

@@ -22,6 +22,7 @@ import { deepEqual } from '../schema/values'
 import { toView } from '../schema/view'
 import { checkStored, uniqueFor, type Call, type Reply, type Service } from '../service'
 import { checkWritePreconditions, etagMatches, parseEtags } from './conditional'
+import { rewriteLocation } from './location-filter'
 
 /** Headers of a single-resource response (RES-008). */
 export function resourceHeaders(call: Call, rt: CompiledResourceType, stored: StoredResource): Record<string, string> {
@@ -105,7 +106,7 @@ export async function runQuery(svc: Service, call: Call, rt: CompiledResourceTyp
   const opts = svc.options
   let filter: FilterNode | undefined
   if (params.filter !== undefined) {
-    filter = parseFilter(params.filter, rt, opts.filterLimits)
+    filter = rewriteLocation(parseFilter(params.filter, rt, opts.filterLimits), rt, call.render)
     if (viaGet && opts.sensitiveFilterAttributes.length > 0) checkSensitive(rt, filter, opts.sensitiveFilterAttributes)
   }
   const sort = parseSort(svc, rt, params.sortBy, params.sortOrder)

@@ -12,9 +12,10 @@ import { parseFilter, parseFilterSyntax } from '../filter/parse'
 import { parseInteger } from '../http/query'
 import { LIST_RESPONSE } from '../schema/core-schemas'
 import type { CompiledResourceType } from '../schema/registry'
-import { compileProjection, renderResource } from '../schema/render'
+import { compileProjection, renderResource, type RenderContext } from '../schema/render'
 import { toView } from '../schema/view'
 import { checkStored, type Call, type Reply, type Service } from '../service'
+import { rewriteLocation } from './location-filter'
 import { fetchPage, parseSort, type QueryParams } from './resources'
 
 interface Part {
@@ -23,7 +24,7 @@ interface Part {
 }
 
 /** Resolve the filter against each type; types that cannot have a match drop out. */
-function partsFor(svc: Service, filterText: string | undefined): Part[] {
+function partsFor(svc: Service, filterText: string | undefined, render: RenderContext): Part[] {
   const types = svc.registry.resourceTypes
   if (filterText === undefined) return types.map((rt) => ({ rt, filter: undefined }))
   parseFilterSyntax(filterText, svc.options.filterLimits) // syntax errors are errors for every type
@@ -31,7 +32,7 @@ function partsFor(svc: Service, filterText: string | undefined): Part[] {
   let firstError: unknown
   for (const rt of types) {
     try {
-      parts.push({ rt, filter: parseFilter(filterText, rt, svc.options.filterLimits) })
+      parts.push({ rt, filter: rewriteLocation(parseFilter(filterText, rt, svc.options.filterLimits), rt, render) })
     } catch (err) {
       if (!isScimError(err)) throw err
       firstError ??= err
@@ -43,7 +44,7 @@ function partsFor(svc: Service, filterText: string | undefined): Part[] {
 
 /** Serve a root query. */
 export async function rootQuery(svc: Service, call: Call, params: QueryParams): Promise<Reply> {
-  const parts = partsFor(svc, params.filter)
+  const parts = partsFor(svc, params.filter, call.render)
   const startIndex = Math.max(1, parseInteger('startIndex', params.startIndex) ?? 1)
   const rawCount = parseInteger('count', params.count)
   const count = rawCount === undefined ? svc.options.defaultPageSize : Math.min(Math.max(0, rawCount), svc.options.maxPageSize)

@@ -47,3 +47,21 @@ describe.each(VARIANTS)('root queries: $name', (v) => {
     expectError(await c.get('/.search'), 501)
   })
 })
+
+describe.each(VARIANTS)('meta.location in filters (FLT-014): $name', (v) => {
+  it('eq and ne on meta.location compare the resource location; other operators are invalidFilter', async () => {
+    // A fixed baseUrl: supertest serves every request on a new port, so Host-derived locations differ.
+    const c = client(v, makeApp(v, { baseUrl: 'https://scim.example.com/tenant-a/v2' }))
+    const a = await c.post('/Users', { schemas: [USER], userName: 'loc-a' })
+    const b = await c.post('/Users', { schemas: [USER], userName: 'loc-b' })
+    const eq = await c.get(`/Users?filter=${encodeURIComponent(`meta.location eq "${a.body.meta.location}"`)}`)
+    expect(eq.status).toBe(200)
+    expect(eq.body.Resources.map((r: { id: string }) => r.id)).toEqual([a.body.id])
+    const ne = await c.get(`/Users?filter=${encodeURIComponent(`meta.location ne "${a.body.meta.location}"`)}`)
+    expect(ne.body.Resources.map((r: { id: string }) => r.id)).toEqual([b.body.id])
+    const elsewhere = await c.get(`/Users?filter=${encodeURIComponent('meta.location eq "https://elsewhere.example/Users/x"')}`)
+    expect(elsewhere.body.totalResults).toBe(0)
+    expectError(await c.get(`/Users?filter=${encodeURIComponent('meta.location co "Users"')}`), 400, 'invalidFilter')
+    expectError(await c.get(`/Groups?filter=${encodeURIComponent('members.$ref pr')}`), 400, 'invalidFilter')
+  })
+})

@@ -26,7 +26,15 @@ export function walk(rt: RT): AttributeInfo[] {
   return out
 }
 
-export const never = (a: AttributeInfo): boolean => a.def.returned === 'never' || a.parent?.def.returned === 'never'
+/**
+ * Not filterable: `returned: never` (FLT-035), and values that exist only in rendered output
+ * (`meta.location`, generated `$ref`s), which the resolver rejects with invalidFilter.
+ */
+export const never = (a: AttributeInfo): boolean =>
+  a.def.returned === 'never' ||
+  a.parent?.def.returned === 'never' ||
+  a.path === 'meta.location' || // rewritten by the router (needs the base URL), not by the evaluator
+  (a.def.name === '$ref' && ['members', 'groups', 'manager'].includes(a.parent?.def.name ?? ''))
 
 export interface Catalog {
   rt: RT
