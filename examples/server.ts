@@ -6,10 +6,14 @@
  *   SCIM_DB=/var/lib/scim.db npm run example                 # another SQLite file (':memory:' allowed)
  *   SCIM_STORE=memory npm run example                        # MemoryAdapter: nothing persists
  *   DATABASE_URL=postgres://user:pw@host/db npm run example  # PostgreSQL (or SCIM_STORE=postgres + SCIM_PG_URL)
+ *   DATABASE_URL=postgres://… SCIM_PG_SCHEMA=scim npm run example  # tables in PostgreSQL schema `scim`
  *
  * Storage: SCIM_STORE=memory|sqlite|postgres. Unset: postgres when DATABASE_URL is set, else sqlite
  * in the file SCIM_DB (default `scim-example.db` in the working directory), which survives restarts.
- * Tables are created on first start (see examples/sql-adapter.ts).
+ * Tables are created on first start (see examples/sql-adapter.ts). With PostgreSQL, SCIM_PG_SCHEMA
+ * (an identifier: letters, digits, `_`) puts the tables in that schema, created if missing; unset,
+ * they go to the connection's search_path. Instances that share a database must use the same
+ * schema (test/scale/scale-out.test.ts runs two of them on one fresh schema).
  *
  * Point an IdP (Entra ID, Okta, ...) at http://127.0.0.1:$PORT/scim/v2 with the bearer token.
  * The app itself (examples/app.ts) keeps toy login sessions and ends a user's sessions the moment
@@ -34,8 +38,10 @@ function openStore(): { adapter: ScimAdapter; description: string; close: () => 
     case 'postgres':
     case 'postgresql': {
       if (!pgUrl) throw new Error('SCIM_STORE=postgres needs DATABASE_URL (or SCIM_PG_URL)')
-      const adapter = SqlAdapter.postgres(pgUrl)
-      return { adapter, description: `PostgreSQL ${new URL(pgUrl).host}${new URL(pgUrl).pathname}`, close: () => adapter.close() }
+      const schema = process.env.SCIM_PG_SCHEMA || undefined
+      const adapter = SqlAdapter.postgres(pgUrl, schema ? { schema } : {})
+      const where = `${new URL(pgUrl).host}${new URL(pgUrl).pathname}${schema ? ` (schema ${schema})` : ''}`
+      return { adapter, description: `PostgreSQL ${where}`, close: () => adapter.close() }
     }
     default:
       throw new Error(`SCIM_STORE must be memory, sqlite or postgres (got '${store}')`)

@@ -339,6 +339,14 @@ function readValues(attrs: Record<string, unknown>, path: string): string[] {
 const fold = (s: string, caseExact: boolean): string => (caseExact ? s.normalize('NFC') : s.normalize('NFC').toLowerCase())
 
 /**
+ * Comparison key of a unique value: the same fold the filter evaluator uses, so a value that an
+ * IdP lookup would find twice can never be stored twice. `userName` folds like FLT-021 (upper, then
+ * lower case: `STRASSE` and `Straße` collide); other strings by NFC and lower case.
+ */
+const uniqueKey = (resourceType: string, path: string, s: string, caseExact: boolean): string =>
+  !caseExact && resourceType === 'User' && path === 'userName' ? s.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC') : fold(s, caseExact)
+
+/**
  * A `ScimAdapter` over SQLite or PostgreSQL.
  *
  * @example
@@ -568,10 +576,11 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
   }
 
   /** Hydrate rows: parse doc, add derived members (Groups) and groups (Users). */
-  async #hydrate(ex: SqlExecutor, tenant: string, rows: ResourceRow[]): Promise<StoredResource[]> {
+  /** Turn rows into resources with derived `members`/`groups`; `omit` (the router's hint) skips deriving them. */
+  async #hydrate(ex: SqlExecutor, tenant: string, rows: ResourceRow[], omit?: readonly string[]): Promise<StoredResource[]> {
     const docs = rows.map((r) => (typeof r.doc === 'string' ? JSON.parse(r.doc) : structuredClone(r.doc)) as Record<string, unknown>)
-    const groupIds = rows.filter((r) => r.resource_type === 'Group').map((r) => r.id)
-    const userIds = rows.filter((r) => r.resource_type === 'User').map((r) => r.id)
+    const groupIds = omit?.includes('members') ? [] : rows.filter((r) => r.resource_type === 'Group').map((r) => r.id)
+    const userIds = omit?.includes('groups') ? [] : rows.filter((r) => r.resource_type === 'User').map((r) => r.id)
     const members = new Map<string, Record<string, unknown>[]>()
     const groups = new Map<string, Record<string, unknown>[]>()
     const T = this.#t
@@ -586,7 +595,9 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
         const m: Record<string, unknown> = { value: f['member_id'], type: f['member_type'] }
         if (typeof f['display'] === 'string') m['display'] = f['display']
         const gid = f['group_id'] as string
-        members.set(gid, [...(members.get(gid) ?? []), m])
+        const list = members.get(gid)
+        if (list) list.push(m)
+        else members.set(gid, [m])
       }
     }
     for (let i = 0; i < userIds.length; i += 500) {
@@ -599,7 +610,9 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
         const g: Record<string, unknown> = { value: f['group_id'], type: 'direct' }
         if (typeof f['display'] === 'string') g['display'] = f['display']
         const uid = f['member_id'] as string
-        groups.set(uid, [...(groups.get(uid) ?? []), g])
+        const list = groups.get(uid)
+        if (list) list.push(g)
+        else groups.set(uid, [g])
       }
     }
     return rows.map((row, i) => {
@@ -623,7 +636,7 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
         sql`SELECT ${raw(COLUMNS)} FROM ${raw(this.#t.resources)} r WHERE r.tenant = ${tenant} AND r.id = ${q.id} AND r.resource_type = ${q.resourceType}`,
       )) as unknown as ResourceRow[]
       if (rows.length === 0) return null
-      return (await this.#hydrate(tx, tenant, rows))[0] ?? null
+      return (await this.#hydrate(tx, tenant, rows, q.omit))[0] ?? null
     })
   }
 
@@ -651,7 +664,7 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       const total = Number((await this.#q(tx, st.count))[0]?.['n'] ?? 0)
       if (q.count <= 0 || q.startIndex > total) return { resources: [], totalResults: total }
       const rows = (await this.#q(tx, st.page)) as unknown as ResourceRow[]
-      return { resources: await this.#hydrate(tx, tenant, rows), totalResults: total }
+      return { resources: await this.#hydrate(tx, tenant, rows, q.omit), totalResults: total }
     })
   }
 
@@ -886,7 +899,7 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       if (typeof v !== 'string') continue
       const n = await this.#run(
         tx,
-        sql`INSERT INTO ${U} (tenant, resource_type, path, value_key, resource_id) VALUES (${tenant}, ${resourceType}, ${u.path}, ${fold(v, u.caseExact)}, ${id}) ON CONFLICT DO NOTHING`,
+        sql`INSERT INTO ${U} (tenant, resource_type, path, value_key, resource_id) VALUES (${tenant}, ${resourceType}, ${u.path}, ${uniqueKey(resourceType, u.path, v, u.caseExact)}, ${id}) ON CONFLICT DO NOTHING`,
       )
       if (n === 0) throw new UniquenessError(`${u.path} '${v}' is already in use`)
     }

@@ -304,6 +304,9 @@ export function describeAdapterConformance<Ctx = unknown>(
         await rejectsWith(createUser(a, A, { userName: 'ALICE@example.COM' }), 'ERR_SCIM_UNIQUENESS', 'same userName in another case')
         await createUser(a, A, { userName: 'Zo\u00eb' })
         await rejectsWith(createUser(a, A, { userName: 'zoe\u0308' }), 'ERR_SCIM_UNIQUENESS', 'same userName in NFD')
+        // FLT-021: userName folds like the filter rule, so a lookup can never find two users.
+        await createUser(a, A, { userName: 'Stra\u00dfe' })
+        await rejectsWith(createUser(a, A, { userName: 'STRASSE' }), 'ERR_SCIM_UNIQUENESS', 'userName equal under full case folding')
         const b = await createUser(a, A, { userName: 'bob' })
         await rejectsWith(
           a.replace({ resourceType: 'User', id: b.id, attributes: { userName: 'alice@example.com' }, unique: USER_UNIQUE }, A),

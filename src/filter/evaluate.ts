@@ -56,6 +56,8 @@ function compileNode(node: FilterNode, scope: AttributeInfo | undefined): Predic
       }
     }
     case 'or': {
+      const set = eqSet(node.filters, scope)
+      if (set) return set
       const parts = node.filters.map((f) => compileNode(f, scope))
       return (s) => {
         for (const p of parts) if (p(s)) return true
@@ -90,6 +92,31 @@ function compileNode(node: FilterNode, scope: AttributeInfo | undefined): Predic
         return false
       }
     }
+  }
+}
+
+/**
+ * `a eq "x" or a eq "y" or …` on one string attribute: one read and one fold per value, then a set
+ * lookup, so time per term stays flat however long the chain (issue 3).
+ */
+function eqSet(filters: readonly FilterNode[], scope: AttributeInfo | undefined): Predicate | undefined {
+  const first = filters[0]
+  if (filters.length < 4 || first?.type !== 'compare') return undefined
+  const attribute = first.attribute
+  const type = attribute.def.type
+  if (type !== 'string' && type !== 'reference' && type !== 'binary') return undefined
+  const operands = new Set<string>()
+  for (const f of filters) {
+    if (f.type !== 'compare' || f.op !== 'eq' || f.attribute !== attribute || typeof f.value !== 'string') return undefined
+    operands.add(prepareString(f.value, attribute))
+  }
+  const read = reader(attribute, scope)
+  return (subject) => {
+    for (const v of valuesOf(read(subject))) {
+      const raw = toStringValue(v)
+      if (raw !== undefined && operands.has(prepareString(raw, attribute))) return true
+    }
+    return false
   }
 }
 
