@@ -251,6 +251,8 @@ export interface SqlAdapterOptions<Ctx> {
   tablePrefix?: string
   /** PostgreSQL schema holding the tables (created if missing). Default: the search_path. */
   schema?: string
+  /** Allow Groups as members of Groups. Default false: a Group member id is 400 invalidValue (PAT-064). */
+  nestedGroups?: boolean
   /** Multi-valued sub-attributes indexed for lookups. Default `[{ User, emails.value, caseExact false }]`. */
   indexedValues?: readonly IndexedValuePath[]
   /**
@@ -376,8 +378,11 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     return new SqlAdapter<C>(postgresDriver(pool), options)
   }
 
+  readonly #nestedGroups: boolean
+
   constructor(driver: SqlDriver, options: SqlAdapterOptions<Ctx> = {}) {
     this.driver = driver
+    this.#nestedGroups = options.nestedGroups === true
     this.#tenantOf =
       options.tenant ??
       ((ctx: Ctx) => {
@@ -886,7 +891,9 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     }
     for (const id of ids) {
       const t = types.get(id as string)
-      if (t !== 'User' && t !== 'Group') throw new InvalidValueError(`members: no User or Group with id '${String(id)}'`)
+      if (t !== 'User' && !(t === 'Group' && this.#nestedGroups)) {
+        throw new InvalidValueError(`members: no ${this.#nestedGroups ? 'User or Group' : 'User'} with id '${String(id)}'`)
+      }
     }
     return types
   }

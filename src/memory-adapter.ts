@@ -33,6 +33,11 @@ export interface MemoryAdapterOptions<Ctx> {
    * Resources of different tenants never see each other.
    */
   tenant?: (ctx: Ctx) => string
+  /**
+   * Allow Groups as members of Groups (RFC 7643 §4.2 permits it). Default false: a Group member
+   * id is 400 invalidValue (PAT-064), since most apps model flat groups.
+   */
+  nestedGroups?: boolean
 }
 
 interface Entry {
@@ -179,7 +184,10 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
   #seq = 0
   #version = 0
 
+  readonly #nestedGroups: boolean
+
   constructor(options: MemoryAdapterOptions<Ctx> = {}) {
+    this.#nestedGroups = options.nestedGroups === true
     this.#tenantOf =
       options.tenant ??
       ((ctx: Ctx) => {
@@ -431,8 +439,8 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     for (const m of members) {
       const id = m['value']
       const target = typeof id === 'string' ? t.byId.get(id) : undefined
-      if (!target || (target.resourceType !== 'User' && target.resourceType !== 'Group')) {
-        throw new InvalidValueError(`members: no User or Group with id '${String(id)}'`)
+      if (!target || (target.resourceType !== 'User' && !(target.resourceType === 'Group' && this.#nestedGroups))) {
+        throw new InvalidValueError(`members: no ${this.#nestedGroups ? 'User or Group' : 'User'} with id '${String(id)}'`)
       }
       m['type'] = target.resourceType
       delete m['display']

@@ -1,4 +1,4 @@
-import { GROUP, USER, VARIANTS, client, expectError, makeApp, type Client } from './harness'
+import { GROUP, USER, VARIANTS, client, defaultAdapter, expectError, makeApp, type Client } from './harness'
 import { pathOf, seed } from './fixtures'
 
 describe.each(VARIANTS)('Groups: $name', (v) => {
@@ -89,12 +89,16 @@ describe.each(VARIANTS)('Groups: $name', (v) => {
     expect((await c.get(`/Users/${s.u1.id}`)).body).not.toHaveProperty('groups')
   })
 
-  it('a Group can be a member of a Group (type "Group")', async () => {
+  it('PAT-064: a Group member that is a Group is 400 invalidValue unless the adapter enables nested groups', async () => {
     const s = await seed(c, true)
-    const res = await c.post('/Groups', { schemas: [GROUP], displayName: 'Parent', members: [{ value: s.g1.id }] })
+    const flat = await c.post('/Groups', { schemas: [GROUP], displayName: 'Parent', members: [{ value: s.g1.id }] })
+    expectError(flat, 400, 'invalidValue')
+    const nested = client(v, makeApp(v, {}, defaultAdapter({ nestedGroups: true })))
+    const n = await seed(nested, true)
+    const res = await nested.post('/Groups', { schemas: [GROUP], displayName: 'Parent', members: [{ value: n.g1.id }] })
     expect(res.status).toBe(201)
     expect(res.body.members[0].type).toBe('Group')
-    expect(pathOf(res.body.members[0].$ref)).toBe(`${v.mount}/Groups/${s.g1.id}`)
+    expect(pathOf(res.body.members[0].$ref)).toBe(`${v.mount}/Groups/${n.g1.id}`)
   })
 
   it('EP-053: deleting a User removes it from every Group', async () => {

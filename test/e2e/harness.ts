@@ -69,15 +69,15 @@ if (STORE === 'postgres') {
  * `SCIM_TEST_STORE=postgres` against SqlAdapter on PostgreSQL (`SCIM_PG_URL`), one fresh schema per
  * adapter, dropped after the test (or file) that made it.
  */
-export function defaultAdapter(): ScimAdapter<any> {
-  if (STORE === 'sqlite') return SqlAdapter.sqlite(':memory:')
+export function defaultAdapter(options: { nestedGroups?: boolean } = {}): ScimAdapter<any> {
+  if (STORE === 'sqlite') return SqlAdapter.sqlite(':memory:', options)
   if (STORE === 'postgres') {
     const schema = `${SCHEMA_PREFIX}${Date.now().toString(36)}_${randomBytes(5).toString('hex')}`
-    const adapter = SqlAdapter.postgres(PG_URL as string, { schema })
+    const adapter = SqlAdapter.postgres(PG_URL as string, { schema, ...options })
     pgAdapters.push({ adapter, schema, perTest: inTest })
     return adapter
   }
-  return new MemoryAdapter()
+  return new MemoryAdapter(options)
 }
 
 export const TOKEN = 'good-token'
