@@ -182,6 +182,18 @@ export class UnsupportedMediaTypeError extends ScimError {
     super(415, 'ERR_SCIM_UNSUPPORTED_MEDIA_TYPE', detail, undefined, options)
   }
 }
+/** 429: the adapter (or host) is throttling; carries `Retry-After` in seconds (ERR-031). */
+export class TooManyRequestsError extends ScimError {
+  constructor(retryAfterSeconds = 1, detail = 'Too many requests; retry later', options?: Opts) {
+    super(429, 'ERR_SCIM_TOO_MANY_REQUESTS', detail, undefined, { ...options, headers: { 'Retry-After': String(retryAfterSeconds), ...options?.headers } })
+  }
+}
+/** 503: storage is unavailable or did not answer in time; carries `Retry-After` (AUTH-008). */
+export class ServiceUnavailableError extends ScimError {
+  constructor(retryAfterSeconds = 5, detail = 'The service is temporarily unavailable; retry later', options?: Opts) {
+    super(503, 'ERR_SCIM_UNAVAILABLE', detail, undefined, { ...options, headers: { 'Retry-After': String(retryAfterSeconds), ...options?.headers } })
+  }
+}
 /** 500: an unexpected failure. The detail is generic; the cause is logged, never sent. */
 export class InternalServerError extends ScimError {
   constructor(detail = 'Internal server error', options?: Opts) {

@@ -54,6 +54,8 @@ export {
   UnsupportedMediaTypeError,
   InternalServerError,
   NotImplementedError,
+  TooManyRequestsError,
+  ServiceUnavailableError,
   isScimError,
 } from './errors'
 export type { ScimType, ScimErrorEnvelope } from './errors'

@@ -135,6 +135,11 @@ export interface ScimRouterOptions<Ctx = DefaultContext, P = unknown> {
   cursorTimeout?: number
   /** Most operations in one PATCH request; more is 400 tooMany. Default 1000. */
   maxPatchOperations?: number
+  /**
+   * Milliseconds the router waits for one request's storage work before answering 503 with
+   * `Retry-After` (AUTH-008: Okta gives up after 60 s). Default 30000.
+   */
+  adapterTimeout?: number
   /** Enable `POST /Bulk` (RFC 7644 §3.7). Default off (501). */
   bulk?: boolean | { maxOperations?: number; maxPayloadSize?: number }
   /**
@@ -166,6 +171,7 @@ export interface ResolvedOptions {
   cursorSecret: string | Buffer | undefined
   cursorTimeout: number
   maxPatchOperations: number
+  adapterTimeout: number
   bulk: { maxOperations: number; maxPayloadSize: number } | undefined
 }
 
@@ -241,6 +247,7 @@ export function resolveOptions(options: ScimRouterOptions<unknown, unknown>): Re
     cursorSecret: options.cursorSecret,
     cursorTimeout: positiveInt('cursorTimeout', options.cursorTimeout, 600),
     maxPatchOperations: positiveInt('maxPatchOperations', options.maxPatchOperations, 1000),
+    adapterTimeout: positiveInt('adapterTimeout', options.adapterTimeout, 30000),
     bulk: resolveBulk(options.bulk),
   }
 }

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import createDebug from 'debug'
 import { assertAdapter, type ScimAdapter, type UniqueConstraint } from './adapter'
 import { AUTH_SCHEME, BEARER_SCHEME, type AuthenticationScheme } from './auth'
-import { InternalServerError, NotFoundError, NotImplementedError, UnauthorizedError, isScimError } from './errors'
+import { InternalServerError, NotFoundError, NotImplementedError, ServiceUnavailableError, UnauthorizedError, isScimError } from './errors'
 import { discovery } from './handlers/discovery'
 import {
   createResource,
@@ -48,6 +48,8 @@ const logError = createDebug('scim:error')
 export type ScimMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void
 
 const DISCOVERY = new Set(['ServiceProviderConfig', 'ResourceTypes', 'Schemas'])
+/** EP-003/DSC-012: the SCIM 1.1 plural (Okta's on-premises agent) and the Microsoft reference collection's name. */
+const DISCOVERY_ALIASES: Record<string, string> = { ServiceProviderConfigs: 'ServiceProviderConfig', serviceConfiguration: 'ServiceProviderConfig' }
 
 function toSchema(input: SchemaInput): SchemaDefinition {
   if (typeof input?.id !== 'string' || !/^urn:[^\s]+$/i.test(input.id)) {
@@ -210,7 +212,10 @@ export async function execute(svc: Service, method: string, segments: readonly s
 async function dispatch(svc: Service, options: ScimRouterOptions<unknown, unknown>, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const split = splitPath(req.url ?? '/')
   if (!split) throw new NotFoundError('Malformed request path')
-  const { segments, query } = split
+  const { query } = split
+  let segments = split.segments
+  const alias = segments[0] !== undefined ? DISCOVERY_ALIASES[segments[0]] : undefined
+  if (alias && segments.length === 1) segments = [alias]
   const method = (req.method ?? 'GET').toUpperCase()
   const head = segments[0]
   const isDiscovery = head !== undefined && DISCOVERY.has(head)
@@ -239,18 +244,37 @@ async function dispatch(svc: Service, options: ScimRouterOptions<unknown, unknow
     body = await readJsonBody(req, limit, head === 'Bulk' ? 'maxPayloadSize' : undefined)
   }
   const call: Call = { query, headers: req.headers, body, ctx, principal, render }
-  let reply: Reply
-  if (isRoot) {
-    reply = await rootQuery(svc, call, head === undefined ? queryParams(query) : parseSearchRequest(requireObject(body)))
-  } else if (head === 'Bulk') {
-    if (method !== 'POST' || segments.length > 1) throw notImplemented('POST')
-    reply = await runBulk(svc, call, (m, segs, c) => execute(svc, m, segs, c))
-  } else if (head === 'Me') {
-    reply = await me(svc, options, method, segments, call)
-  } else {
-    reply = await execute(svc, method, segments, call)
-  }
+  const reply = await withTimeout(svc.options.adapterTimeout, Promise.resolve().then(() => route(svc, options, method, isRoot, segments, call)))
   send(res, reply.status, reply.body, reply.headers)
+}
+
+/** AUTH-008: answer 503 + Retry-After when storage does not answer in time. */
+function withTimeout<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ServiceUnavailableError(5, `Storage did not answer within ${ms} ms; retry later`)), ms)
+    timer.unref()
+  })
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
+}
+
+/** Run the request on the endpoint it names (after authentication and body reading). */
+function route(
+  svc: Service,
+  options: ScimRouterOptions<unknown, unknown>,
+  method: string,
+  isRoot: boolean,
+  segments: readonly string[],
+  call: Call,
+): Promise<Reply> {
+  const head = segments[0]
+  if (isRoot) return rootQuery(svc, call, head === undefined ? queryParams(call.query) : parseSearchRequest(requireObject(call.body)))
+  if (head === 'Bulk') {
+    if (method !== 'POST' || segments.length > 1) throw notImplemented('POST')
+    return runBulk(svc, call, (m, segs, c) => execute(svc, m, segs, c))
+  }
+  if (head === 'Me') return me(svc, options, method, segments, call)
+  return execute(svc, method, segments, call)
 }
 
 /** /Me (RFC 7644 §3.11): the authenticated principal's own User, served in place (EP-061). */
