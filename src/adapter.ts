@@ -135,6 +135,27 @@ export interface ReplaceQuery {
   unique: readonly UniqueConstraint[]
 }
 
+/** Arguments of {@link ScimAdapter.modifyMembers}. */
+export interface ModifyMembersQuery {
+  resourceType: string
+  /** The Group's id. */
+  id: string
+  /** Member ids to add; ids already members are left alone. Disjoint from `remove`. */
+  add: readonly string[]
+  /** Member ids to remove; ids that are not members are left alone. */
+  remove: readonly string[]
+}
+
+/** Result of {@link ScimAdapter.modifyMembers}. */
+export interface ModifyMembersResult {
+  /** The Group after the change (its `members` may be omitted). Same version when nothing changed. */
+  resource: StoredResource
+  /** Ids actually added, in the order given. */
+  added: string[]
+  /** Ids actually removed. */
+  removed: string[]
+}
+
 /** Arguments of {@link ScimAdapter.delete}. */
 export interface DeleteQuery {
   resourceType: string
@@ -179,6 +200,15 @@ export interface ScimAdapter<Ctx = unknown> {
    */
   delete(query: DeleteQuery, ctx: Ctx): Promise<void>
   /**
+   * Optional: add and remove Group members without rewriting the Group. Member changes commute, so
+   * the adapter applies them atomically without a version check (lock the group row, insert/delete
+   * membership rows, bump the version if anything changed, and the changed members' versions,
+   * ETG-002). The router uses it for PATCH requests that only add or remove members (every IdP's
+   * group push), so concurrent membership changes to one group never contend.
+   * @throws NotFoundError, InvalidValueError (unknown member id, PAT-064).
+   */
+  modifyMembers?(query: ModifyMembersQuery, ctx: Ctx): Promise<ModifyMembersResult>
+  /**
    * Optional: RFC 9865 cursor pagination, a keyset page after `cursor`. When present, the router
    * serves `cursor` on GET and `.search` and advertises `pagination.cursor: true`.
    */
@@ -215,7 +245,7 @@ export function assertAdapter(adapter: unknown): asserts adapter is ScimAdapter<
   if (missing.length > 0) {
     throw new TypeError(`scimRouter(adapter): adapter is missing method(s) ${missing.join(', ')} (see ScimAdapter in scim-router)`)
   }
-  for (const name of ['canFilter', 'listByCursor']) {
+  for (const name of ['canFilter', 'listByCursor', 'modifyMembers']) {
     const fn = (adapter as Record<string, unknown>)[name]
     if (fn !== undefined && typeof fn !== 'function') throw new TypeError(`scimRouter(adapter): adapter.${name} must be a function when present`)
   }

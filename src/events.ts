@@ -123,6 +123,25 @@ export function deriveEvents<Ctx>(
   return out
 }
 
+/** Events of a membership-only change applied by the adapter's `modifyMembers`. */
+export function memberChangeEvents<Ctx>(
+  id: string,
+  after: StoredResource,
+  added: readonly string[],
+  removed: readonly string[],
+  ctx: Ctx,
+  resource: Record<string, unknown>,
+): ScimEvent<Ctx>[] {
+  if (added.length === 0 && removed.length === 0) return []
+  const tenant = (ctx as { tenant?: unknown } | null | undefined)?.tenant
+  const base: ScimEventBase<Ctx> = { resourceType: 'Group', id, ctx, at: after.lastModified }
+  if (typeof tenant === 'string') base.tenant = tenant
+  const out: ScimEvent<Ctx>[] = [{ ...base, type: 'group.updated', resource }]
+  if (added.length > 0) out.push({ ...base, type: 'group.members.added', memberIds: [...added] })
+  if (removed.length > 0) out.push({ ...base, type: 'group.members.removed', memberIds: [...removed] })
+  return out
+}
+
 /**
  * Deliver events to the handler, in order. With `wait`, the response waits for the handler (so an
  * app can revoke sessions before the IdP hears "done"); otherwise delivery runs in the background.

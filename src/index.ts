@@ -28,6 +28,8 @@ export type {
   DeleteQuery,
   CursorListQuery,
   CursorListResult,
+  ModifyMembersQuery,
+  ModifyMembersResult,
   SortSpec,
   UniqueConstraint,
 } from './adapter'

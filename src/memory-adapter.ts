@@ -12,6 +12,8 @@ import type {
   CursorListQuery,
   CursorListResult,
   DeleteQuery,
+  ModifyMembersQuery,
+  ModifyMembersResult,
   GetQuery,
   ListQuery,
   ListResult,
@@ -357,6 +359,30 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       m.version = this.#nextVersion()
       m.lastModified = new Date(Math.max(Date.now(), m.lastModified.getTime()))
     }
+  }
+
+  /** Add/remove Group members in place (commutative; no version check needed). */
+  async modifyMembers(q: ModifyMembersQuery, ctx: Ctx): Promise<ModifyMembersResult> {
+    const t = this.#tenant(ctx)
+    const e = t.byId.get(q.id)
+    if (!e || e.resourceType !== q.resourceType) throw new NotFoundError(`${q.resourceType} ${q.id} not found`)
+    const current = (e.attributes['members'] as { value: string }[] | undefined) ?? []
+    const present = new Set(current.map((m) => m.value))
+    const added = [...new Set(q.add)].filter((id) => !present.has(id))
+    const removing = new Set(q.remove.filter((id) => present.has(id)))
+    const fresh = added.map((value) => ({ value }))
+    this.#checkMembers(t, q.resourceType, { members: fresh })
+    if (added.length === 0 && removing.size === 0) return { resource: this.#export(t, e, new Set(['members'])), added: [], removed: [] }
+    const members = [...current.filter((m) => !removing.has(m.value)), ...fresh]
+    const before = { ...e }
+    this.#indexEntry(t, e, false)
+    const { members: _old, ...rest } = e.attributes
+    e.attributes = deepFreeze(members.length > 0 ? { ...rest, members } : rest)
+    e.version = this.#nextVersion()
+    e.lastModified = new Date(Math.max(Date.now(), e.lastModified.getTime()))
+    this.#indexEntry(t, e, true)
+    this.#touchMembers(t, membershipChange(before, e))
+    return { resource: this.#export(t, e, new Set(['members'])), added, removed: [...removing] }
   }
 
   async delete(q: DeleteQuery, ctx: Ctx): Promise<void> {

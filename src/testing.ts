@@ -625,6 +625,31 @@ export function describeAdapterConformance<Ctx = unknown>(
           )
           assert.equal((await a.get({ resourceType: 'Group', id: g.id }, A))?.version, g.version)
         })
+
+        test('modifyMembers (when implemented): adds and removes in place, no-op keeps the version, concurrent changes all land', async (a, A) => {
+          if (!a.modifyMembers) return
+          const users = [] as StoredResource[]
+          for (let i = 0; i < 12; i++) users.push(await createUser(a, A, { userName: `mm${i}` }))
+          const g = await a.create({ resourceType: 'Group', attributes: { displayName: 'MM', members: [{ value: users[0]!.id }] }, unique: [] }, A)
+          const r1 = await a.modifyMembers({ resourceType: 'Group', id: g.id, add: [users[0]!.id, users[1]!.id], remove: ['not-a-member'] }, A)
+          same(r1.added, [users[1]!.id])
+          same(r1.removed, [])
+          assert.notEqual(r1.resource.version, g.version)
+          const r2 = await a.modifyMembers({ resourceType: 'Group', id: g.id, add: [users[1]!.id], remove: [] }, A)
+          same([r2.added, r2.removed], [[], []])
+          assert.equal(r2.resource.version, r1.resource.version, 'nothing changed, same version')
+          await rejectsWith(a.modifyMembers({ resourceType: 'Group', id: g.id, add: ['no-such-user'], remove: [] }, A), 'ERR_SCIM_INVALID_VALUE', 'unknown member id')
+          await rejectsWith(a.modifyMembers({ resourceType: 'Group', id: 'no-such-group', add: [], remove: [] }, A), 'ERR_SCIM_NOT_FOUND', 'unknown group')
+          await Promise.all(users.slice(2).map((u) => a.modifyMembers!({ resourceType: 'Group', id: g.id, add: [u.id], remove: [] }, A)))
+          await a.modifyMembers({ resourceType: 'Group', id: g.id, add: [], remove: [users[0]!.id] }, A)
+          const after = await a.get({ resourceType: 'Group', id: g.id }, A)
+          same(
+            ((after?.attributes['members'] as Record<string, unknown>[]) ?? []).map((m) => m['value']).sort(),
+            users.slice(1).map((u) => u.id).sort(),
+          )
+          assert.equal((await a.get({ resourceType: 'User', id: users[0]!.id }, A))?.attributes['groups'], undefined)
+          assert.equal(((await a.get({ resourceType: 'User', id: users[5]!.id }, A))?.attributes['groups'] as unknown[]).length, 1)
+        })
       })
     }
 

@@ -12,11 +12,38 @@ import type { CompiledResourceType } from '../schema/registry'
 import { compileProjection, renderResource } from '../schema/render'
 import type { Call, Reply, Service } from '../service'
 import { emitChange, projectionOf, resourceHeaders, updateWithRetry } from './resources'
+import { memberPlan, type MemberPlan } from '../patch/members'
+import { deliverEvents, memberChangeEvents } from '../events'
+import { NotFoundError } from '../errors'
+import { checkStored } from '../service'
+import type { Projection } from '../schema/render'
+
+/**
+ * A PATCH that only adds or removes members goes to the adapter's `modifyMembers`: row inserts and
+ * deletes under a lock, no rewrite of the group and no compare-and-swap contention, however many
+ * IdP requests change one group at once.
+ */
+async function patchMembers(svc: Service, call: Call, rt: CompiledResourceType, id: string, plan: MemberPlan, projection: Projection): Promise<Reply> {
+  const modify = svc.adapter.modifyMembers as NonNullable<typeof svc.adapter.modifyMembers>
+  const { resource, added, removed } = await modify.call(svc.adapter, { resourceType: rt.name, id, add: plan.add, remove: plan.remove }, call.ctx)
+  const after = checkStored(resource)
+  if (svc.onEvent) {
+    await deliverEvents(svc.onEvent, memberChangeEvents(id, after, added, removed, call.ctx, renderResource(rt, after, call.render)), svc.awaitEvents)
+  }
+  const headers = resourceHeaders(call, rt, after)
+  if (svc.options.groupPatchResponse === 204 && projection.mode === 'default') return { status: 204, headers }
+  const shown = projection.mode === 'default' ? compileProjection(rt, undefined, ['members']) : projection
+  const full = await svc.adapter.get({ resourceType: rt.name, id }, call.ctx)
+  if (!full) throw new NotFoundError(`${rt.name} ${id} not found`)
+  return { status: 200, body: renderResource(rt, checkStored(full), call.render, shown), headers: resourceHeaders(call, rt, full) }
+}
 
 /** PATCH /{Type}/{id}. */
 export async function patchResource(svc: Service, call: Call, rt: CompiledResourceType, id: string): Promise<Reply> {
   const projection = projectionOf(rt, call.query)
   const operations = parsePatchRequest(rt, requireObject(call.body), svc.options.filterLimits, svc.options.strict, svc.options.maxPatchOperations)
+  const members = svc.adapter.modifyMembers && !call.headers['if-match'] && !call.headers['if-none-match'] ? memberPlan(rt, operations, svc.options) : undefined
+  if (members) return patchMembers(svc, call, rt, id, members, projection)
   let touched = new Set<string>()
   const { before, after, changed } = await updateWithRetry(svc, call, rt, id, (current) => {
     const result = applyPatch(rt, id, current, operations, svc.options)
