@@ -48,7 +48,6 @@
  * `groups` changed, in the same transaction (ETG-002), like MemoryAdapter.
  * @module
  */
-import { randomBytes } from 'node:crypto'
 import type { Pool, PoolClient } from 'pg'
 import type BetterSqlite3 from 'better-sqlite3'
 import {
@@ -68,6 +67,7 @@ import {
   type SortSpec,
   type StoredResource,
   type UniqueConstraint,
+  uuidv7,
 } from '../src'
 // Not (yet) re-exported by the package entry point.
 import type { CursorListQuery, CursorListResult, ModifyMembersQuery, ModifyMembersResult } from '../src/adapter'
@@ -277,36 +277,6 @@ const displayNameInfo = registry.byName('Group')!.core.get('displayname')!
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
 const COLUMNS = 'r.id, r.resource_type, r.version, r.created, r.last_modified, r.doc'
-
-let lastMs = 0
-let counter = 0
-
-/**
- * A UUIDv7 (RFC 9562 §5.7) with a monotonic counter in `rand_a`, like MemoryAdapter's: ids sort in
- * creation order, so the default order "created, then id" (LST-031) is creation order even for
- * resources created within one millisecond (random v4 ids would order those randomly).
- */
-function uuidv7(): string {
-  let ms = Date.now()
-  if (ms <= lastMs) {
-    counter++
-    if (counter > 0xfff) {
-      lastMs++
-      counter = 0
-    }
-    ms = lastMs
-  } else {
-    lastMs = ms
-    counter = 0
-  }
-  const b = randomBytes(16)
-  b.writeUIntBE(ms, 0, 6)
-  b[6] = 0x70 | (counter >> 8)
-  b[7] = counter & 0xff
-  b[8] = 0x80 | ((b[8] as number) & 0x3f)
-  const h = b.toString('hex')
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
-}
 
 /** Value at a canonical attribute path (`userName`, `name.givenName`, `urn:…:User:employeeNumber`). */
 function readPath(attrs: Record<string, unknown>, path: string): unknown {

@@ -14,6 +14,7 @@ export type {
   FilterLimits,
 } from './options'
 export { MemoryAdapter } from './memory-adapter'
+export { uuidv7 } from './ids'
 export type { MemoryAdapterOptions } from './memory-adapter'
 export type {
   ScimAdapter,

@@ -6,7 +6,7 @@
  * read-only `User.groups`.
  * @module
  */
-import { randomFillSync } from 'node:crypto'
+import { uuidv7 } from './ids'
 import type {
   CreateQuery,
   CursorListQuery,
@@ -80,41 +80,6 @@ const INDEXED: Record<string, { path: string; caseExact: boolean }[]> = {
     { path: 'displayName', caseExact: false },
     { path: 'externalId', caseExact: true },
   ],
-}
-
-let lastMs = 0
-let counter = 0
-const pool = Buffer.alloc(16 * 256)
-let poolOffset = pool.length
-
-/**
- * A UUIDv7 (RFC 9562 §5.7) with a monotonic counter in `rand_a`: ids sort in creation order, so
- * the default order "created, then id" (LST-031) is creation order even within one millisecond.
- */
-function uuidv7(): string {
-  let ms = Date.now()
-  if (ms <= lastMs) {
-    counter++
-    if (counter > 0xfff) {
-      lastMs++
-      counter = 0
-    }
-    ms = lastMs
-  } else {
-    lastMs = ms
-    counter = 0
-  }
-  if (poolOffset + 16 > pool.length) {
-    randomFillSync(pool)
-    poolOffset = 0
-  }
-  const b = Buffer.from(pool.subarray(poolOffset, (poolOffset += 16)))
-  b.writeUIntBE(ms, 0, 6)
-  b[6] = 0x70 | (counter >> 8)
-  b[7] = counter & 0xff
-  b[8] = 0x80 | ((b[8] as number) & 0x3f)
-  const h = b.toString('hex')
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
 /** Freeze a stored value and everything in it, so reads can share it instead of copying it. */
