@@ -26,6 +26,7 @@ import { rootQuery } from './handlers/root'
 import { patchResource } from './handlers/patch'
 import { readJsonBody, requireObject } from './http/body'
 import { CursorCodec } from './cursor'
+import { compileResourceValidator } from './validation/resource-schema'
 import { send } from './http/respond'
 import { runBulk } from './handlers/bulk'
 import { resolveOptions, type DefaultContext, type ScimRouterOptions, type SchemaInput } from './options'
@@ -114,6 +115,7 @@ function buildService(adapter: ScimAdapter<unknown>, options: ScimRouterOptions<
     patchSupported: true,
     onEvent: options.onEvent as Service['onEvent'],
     awaitEvents: resolved.awaitEvents,
+    validators: new Map(registry.resourceTypes.map((rt) => [rt.name, compileResourceValidator(rt)])),
     cursor: adapter.listByCursor ? new CursorCodec(resolved.cursorSecret, resolved.cursorTimeout) : undefined,
   }
 }

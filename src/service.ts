@@ -12,6 +12,7 @@ import type { RenderContext } from './schema/render'
 import type { AuthenticationScheme } from './auth'
 import type { EventHandler } from './events'
 import type { CursorCodec } from './cursor'
+import type { ResourceValidator } from './validation/resource-schema'
 
 /** The compiled router state. */
 export interface Service {
@@ -28,6 +29,8 @@ export interface Service {
   /** Lifecycle event handler and whether responses wait for it. */
   readonly onEvent: EventHandler<unknown> | undefined
   readonly awaitEvents: boolean
+  /** Ajv validators of each resource type's stored attributes, compiled once (issue 4). */
+  readonly validators: ReadonlyMap<string, ResourceValidator>
   /** Cursor token codec, when the adapter supports RFC 9865 cursors. */
   readonly cursor: CursorCodec | undefined
 }
@@ -64,6 +67,11 @@ export function checkStored(stored: StoredResource): StoredResource {
     throw new InternalServerError(undefined, { cause: new Error(`adapter returned a resource without version/created/lastModified (id ${stored.id})`) })
   }
   return stored
+}
+
+/** Check attributes a write produced against the type's compiled JSON Schema; throws InvalidValueError. */
+export function validateAttributes(svc: Service, rt: CompiledResourceType, attributes: Record<string, unknown>): void {
+  svc.validators.get(rt.name)?.(attributes)
 }
 
 /** The resource type served at a path segment, with its uniqueness constraints. */

@@ -15,7 +15,7 @@ import { emitChange, projectionOf, resourceHeaders, updateWithRetry } from './re
 import { memberPlan, type MemberPlan } from '../patch/members'
 import { deliverEvents, memberChangeEvents } from '../events'
 import { NotFoundError } from '../errors'
-import { checkStored } from '../service'
+import { checkStored, validateAttributes } from '../service'
 import type { Projection } from '../schema/render'
 
 /**
@@ -48,7 +48,9 @@ export async function patchResource(svc: Service, call: Call, rt: CompiledResour
   const { before, after, changed } = await updateWithRetry(svc, call, rt, id, (current) => {
     const result = applyPatch(rt, id, current, operations, svc.options)
     touched = result.touched
-    return result.changed ? result.attributes : undefined // PAT-016: no change, no write
+    if (!result.changed) return undefined // PAT-016: no change, no write
+    validateAttributes(svc, rt, result.attributes)
+    return result.attributes
   })
   if (changed) await emitChange(svc, call, rt, id, before, after)
   const headers = resourceHeaders(call, rt, after)

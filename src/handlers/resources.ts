@@ -20,7 +20,7 @@ import { compileProjection, etagOf, locationOf, omittedAttributes, renderResourc
 import { applyPut, assertRequired, parseResourceBody, type Attributes } from '../schema/resource'
 import { deepEqual } from '../schema/values'
 import { toView } from '../schema/view'
-import { checkStored, uniqueFor, type Call, type Reply, type Service } from '../service'
+import { checkStored, uniqueFor, validateAttributes, type Call, type Reply, type Service } from '../service'
 import { checkWritePreconditions, etagMatches, parseEtags } from './conditional'
 import { rewriteLocation } from './location-filter'
 
@@ -343,6 +343,7 @@ export async function createResource(svc: Service, call: Call, rt: CompiledResou
   const projection = projectionOf(rt, call.query)
   const attrs = parseResourceBody(rt, requireObject(call.body), svc.options)
   assertRequired(rt, attrs)
+  validateAttributes(svc, rt, attrs)
   const stored = checkStored(await svc.adapter.create({ resourceType: rt.name, attributes: attrs, unique: uniqueFor(svc, rt) }, call.ctx))
   await emitChange(svc, call, rt, stored.id, null, stored)
   return { status: 201, body: renderResource(rt, stored, call.render, projection, sentPaths(rt, attrs)), headers: resourceHeaders(call, rt, stored) }
@@ -429,7 +430,9 @@ export async function replaceResource(svc: Service, call: Call, rt: CompiledReso
   if (svc.options.preserveMembersOnPut) preserve.add('members')
   const { before, after, changed } = await updateWithRetry(svc, call, rt, id, (current) => {
     const next = applyPut(rt, current, incoming, { preserve })
-    return deepEqual(next, current) ? undefined : next // RES-009: nothing changed, nothing written
+    if (deepEqual(next, current)) return undefined
+    validateAttributes(svc, rt, next)
+    return next // RES-009: nothing changed, nothing written
   })
   if (changed) await emitChange(svc, call, rt, id, before, after)
   return { status: 200, body: renderResource(rt, after, call.render, projection, sentPaths(rt, incoming)), headers: resourceHeaders(call, rt, after) }
