@@ -840,7 +840,12 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       members = (doc['members'] as Record<string, unknown>[] | undefined) ?? []
       delete doc['members']
     }
-    if (resourceType === 'User') delete doc['groups']
+    if (resourceType === 'User') {
+      delete doc['groups']
+      // RFC 7643 §9.2: passwords are never stored in cleartext. This adapter keeps none
+      // (capabilities.changePassword is false); store a hash here if your app needs one.
+      delete doc['password']
+    }
     return { doc, members }
   }
 

@@ -82,6 +82,15 @@ const INDEXED: Record<string, { path: string; caseExact: boolean }[]> = {
   ],
 }
 
+/**
+ * RFC 7643 §9.2: a password is never stored in cleartext. MemoryAdapter keeps none at all
+ * (`capabilities.changePassword` is false, so `/ServiceProviderConfig` says so).
+ */
+function withoutPassword(attributes: Record<string, unknown>): Record<string, unknown> {
+  delete attributes['password']
+  return attributes
+}
+
 /** Freeze a stored value and everything in it, so reads can share it instead of copying it. */
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -270,7 +279,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
 
   async create(q: CreateQuery, ctx: Ctx): Promise<StoredResource> {
     const t = this.#tenant(ctx)
-    const attributes = structuredClone(q.attributes)
+    const attributes = withoutPassword(structuredClone(q.attributes))
     this.#checkUnique(t, q.resourceType, attributes, q.unique, undefined)
     this.#checkMembers(t, q.resourceType, attributes)
     deepFreeze(attributes)
@@ -298,7 +307,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const e = t.byId.get(q.id)
     if (!e || e.resourceType !== q.resourceType) throw new NotFoundError(`${q.resourceType} ${q.id} not found`)
     if (q.expectedVersion !== undefined && q.expectedVersion !== e.version) throw new PreconditionFailedError()
-    const attributes = structuredClone(q.attributes)
+    const attributes = withoutPassword(structuredClone(q.attributes))
     this.#checkUnique(t, q.resourceType, attributes, q.unique, e.id)
     this.#checkMembers(t, q.resourceType, attributes)
     deepFreeze(attributes)
