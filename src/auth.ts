@@ -27,6 +27,9 @@ export interface AuthenticationScheme {
 /** Marks an authenticate function with the scheme it implements, for `/ServiceProviderConfig`. */
 export const AUTH_SCHEME: unique symbol = Symbol.for('scim-router.authScheme')
 
+/** Marks an authenticate function with the `WWW-Authenticate` challenge its 401s carry. */
+export const CHALLENGE: unique symbol = Symbol.for('scim-router.challenge')
+
 /** The `authenticationSchemes` entry for OAuth bearer tokens (DSC-011). */
 export const BEARER_SCHEME: AuthenticationScheme = {
   type: 'oauthbearertoken',
@@ -77,5 +80,90 @@ export function bearerToken<P>(tokens: string | readonly string[] | Readonly<Rec
     return found
   }
   Object.defineProperty(fn, AUTH_SCHEME, { value: BEARER_SCHEME })
+  return fn
+}
+
+/** The `authenticationSchemes` entry for HTTP Basic (DSC-011). */
+export const BASIC_SCHEME: AuthenticationScheme = {
+  type: 'httpbasic',
+  name: 'HTTP Basic',
+  description: 'Authentication scheme using the HTTP Basic Standard',
+  specUri: 'https://www.rfc-editor.org/info/rfc7617',
+  primary: true,
+}
+
+/** The `authenticationSchemes` entry for a custom header token (Okta's "HTTP Header" auth). */
+export const HEADER_TOKEN_SCHEME: AuthenticationScheme = {
+  type: 'apikey',
+  name: 'API key header',
+  description: 'A static token sent in a request header',
+  primary: true,
+}
+
+function matcher<P>(secrets: ReadonlyArray<readonly [string, P]>): (presented: string) => P | null {
+  const entries = secrets.map(([s, p]) => [digest(s), p] as const)
+  return (presented) => {
+    const d = digest(presented)
+    let found: P | null = null
+    for (const [want, principal] of entries) if (timingSafeEqual(want, d) && found === null) found = principal
+    return found
+  }
+}
+
+/**
+ * HTTP Basic credentials (RFC 7617) compared in constant time (AUTH-001), for IdPs that only offer
+ * it (Okta). RFC 7644 §2 advises combining Basic with other factors; serve it over TLS only.
+ *
+ * @example
+ * ```ts
+ * scimRouter(adapter, { authenticate: basicAuth({ okta: process.env.SCIM_PASSWORD! }) })
+ * ```
+ * @param users - user name → password; the principal is `{ user }`.
+ * @throws TypeError when no user is given or a name contains ':'.
+ */
+export function basicAuth(users: Readonly<Record<string, string>>): Authenticate<{ user: string }> {
+  const names = Object.keys(users)
+  if (names.length === 0 || names.some((n) => n.includes(':') || !users[n])) {
+    throw new TypeError('basicAuth(): give at least one user, without ":" in the name, with a non-empty password')
+  }
+  const match = matcher(names.map((n) => [`${n}:${users[n]}`, { user: n }] as const))
+  const fn: Authenticate<{ user: string }> = (req) => {
+    const m = /^basic[ \t]+([A-Za-z0-9+/=]+)[ \t]*$/i.exec(req.headers.authorization ?? '')
+    if (!m) return null
+    return match(Buffer.from(m[1] as string, 'base64').toString('utf8'))
+  }
+  Object.defineProperty(fn, AUTH_SCHEME, { value: BASIC_SCHEME })
+  Object.defineProperty(fn, CHALLENGE, { value: 'Basic realm="scim", charset="UTF-8"' })
+  return fn
+}
+
+/**
+ * A static token in a custom header (Okta's "HTTP Header" authentication), compared in constant
+ * time. A `Bearer ` prefix in the header value is accepted too.
+ *
+ * @example
+ * ```ts
+ * scimRouter(adapter, { authenticate: headerToken('X-API-Key', process.env.SCIM_TOKEN!) })
+ * ```
+ * @throws TypeError for an empty header name or token.
+ */
+export function headerToken<P = { token: number }>(header: string, tokens: string | readonly string[] | Readonly<Record<string, P>>): Authenticate<P | { token: number }> {
+  const name = header.toLowerCase()
+  if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) throw new TypeError('headerToken(): invalid header name')
+  const list: Array<readonly [string, P | { token: number }]> =
+    typeof tokens === 'string'
+      ? [[tokens, { token: 0 }]]
+      : Array.isArray(tokens)
+        ? (tokens as string[]).map((t, i) => [t, { token: i }] as const)
+        : Object.entries(tokens as Record<string, P>)
+  if (list.length === 0 || list.some(([t]) => typeof t !== 'string' || t.length === 0)) throw new TypeError('headerToken(): give at least one non-empty token')
+  const match = matcher(list)
+  const fn: Authenticate<P | { token: number }> = (req) => {
+    const raw = req.headers[name]
+    if (typeof raw !== 'string') return null
+    return match(raw.trim().replace(/^bearer[ \t]+/i, ''))
+  }
+  Object.defineProperty(fn, AUTH_SCHEME, { value: { ...HEADER_TOKEN_SCHEME, description: `A static token sent in the ${header} header` } })
+  Object.defineProperty(fn, CHALLENGE, { value: `Bearer realm="scim"` })
   return fn
 }

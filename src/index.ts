@@ -34,7 +34,7 @@ export type {
   SortSpec,
   UniqueConstraint,
 } from './adapter'
-export { bearerToken, BEARER_SCHEME } from './auth'
+export { bearerToken, basicAuth, headerToken, BEARER_SCHEME, BASIC_SCHEME, HEADER_TOKEN_SCHEME } from './auth'
 export type { Authenticate, AuthenticationScheme } from './auth'
 export {
   ScimError,

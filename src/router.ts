@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import createDebug from 'debug'
 import { assertAdapter, type ScimAdapter, type UniqueConstraint } from './adapter'
-import { AUTH_SCHEME, BEARER_SCHEME, type AuthenticationScheme } from './auth'
+import { AUTH_SCHEME, BEARER_SCHEME, CHALLENGE, type AuthenticationScheme } from './auth'
 import { InternalServerError, NotFoundError, NotImplementedError, ServiceUnavailableError, UnauthorizedError, isScimError } from './errors'
 import { discovery } from './handlers/discovery'
 import {
@@ -170,7 +170,10 @@ async function authenticate(
     if (isScimError(err)) throw err
     throw new UnauthorizedError(undefined, { cause: err })
   }
-  if (principal === null || principal === undefined || principal === false) throw new UnauthorizedError()
+  if (principal === null || principal === undefined || principal === false) {
+    const challenge = (options.authenticate as unknown as Record<symbol, unknown>)[CHALLENGE]
+    throw new UnauthorizedError(undefined, typeof challenge === 'string' ? { headers: { 'WWW-Authenticate': challenge } } : undefined)
+  }
   return principal
 }
 
