@@ -36,6 +36,8 @@ export type {
 } from './adapter'
 export { bearerToken, basicAuth, headerToken, BEARER_SCHEME, BASIC_SCHEME, HEADER_TOKEN_SCHEME } from './auth'
 export type { Authenticate, AuthenticationScheme } from './auth'
+export { jwtBearer } from './jwt'
+export type { JwtBearerOptions, JwtPrincipal } from './jwt'
 export {
   ScimError,
   InvalidFilterError,
