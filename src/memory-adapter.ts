@@ -335,28 +335,41 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     }
   }
 
-  /** Add/remove Group members in place (commutative; no version check needed). */
+  /**
+   * Add/remove Group members in place (commutative; no version check needed). Membership checks
+   * use the member index, so the cost per change does not depend on the group's size beyond one
+   * copy of its member list.
+   */
   async modifyMembers(q: ModifyMembersQuery, ctx: Ctx): Promise<ModifyMembersResult> {
     const t = this.#tenant(ctx)
     const e = t.byId.get(q.id)
     if (!e || e.resourceType !== q.resourceType) throw new NotFoundError(`${q.resourceType} ${q.id} not found`)
-    const current = (e.attributes['members'] as { value: string }[] | undefined) ?? []
-    const present = new Set(current.map((m) => m.value))
-    const added = [...new Set(q.add)].filter((id) => !present.has(id))
-    const removing = new Set(q.remove.filter((id) => present.has(id)))
+    const isMember = (id: string): boolean => t.memberOf.get(id)?.has(e.id) === true
+    const added = [...new Set(q.add)].filter((id) => !isMember(id))
+    const removed = [...new Set(q.remove)].filter(isMember)
     const fresh = added.map((value) => ({ value }))
     this.#checkMembers(t, q.resourceType, { members: fresh })
-    if (added.length === 0 && removing.size === 0) return { resource: this.#export(t, e, new Set(['members'])), added: [], removed: [] }
-    const members = [...current.filter((m) => !removing.has(m.value)), ...fresh]
-    const before = { ...e }
-    this.#indexEntry(t, e, false)
+    if (added.length === 0 && removed.length === 0) return { resource: this.#export(t, e, new Set(['members'])), added: [], removed: [] }
+    const current = (e.attributes['members'] as { value: string }[] | undefined) ?? []
+    const removing = new Set(removed)
+    const kept = removing.size > 0 ? current.filter((m) => !removing.has(m.value)) : current
+    const members = kept.concat(deepFreeze(fresh))
     const { members: _old, ...rest } = e.attributes
-    e.attributes = deepFreeze(members.length > 0 ? { ...rest, members } : rest)
+    e.attributes = Object.freeze(members.length > 0 ? { ...rest, members: Object.freeze(members) } : rest)
     e.version = this.#nextVersion()
     e.lastModified = new Date(Math.max(Date.now(), e.lastModified.getTime()))
-    this.#indexEntry(t, e, true)
-    this.#touchMembers(t, membershipChange(before, e))
-    return { resource: this.#export(t, e, new Set(['members'])), added, removed: [...removing] }
+    for (const id of added) {
+      let set = t.memberOf.get(id)
+      if (!set) t.memberOf.set(id, (set = new Set()))
+      set.add(e.id)
+    }
+    for (const id of removed) {
+      const set = t.memberOf.get(id)
+      set?.delete(e.id)
+      if (set?.size === 0) t.memberOf.delete(id)
+    }
+    this.#touchMembers(t, [...added, ...removed])
+    return { resource: this.#export(t, e, new Set(['members'])), added, removed }
   }
 
   async delete(q: DeleteQuery, ctx: Ctx): Promise<void> {

@@ -44,8 +44,10 @@ export function memberPlan(rt: CompiledResourceType, operations: readonly PatchO
     if (path.filter) {
       const f = path.filter
       if (op.op !== 'remove' || f.type !== 'compare' || f.op !== 'eq' || f.attribute.def.name !== 'value' || typeof f.value !== 'string') return undefined
-      // members.value is caseExact false: the filter would match an id in any case; ids from
-      // storage are compared exactly here, so only the exact id is planned (others fall back).
+      // members.value is caseExact false, so the filter matches an id in any case, while
+      // modifyMembers compares ids exactly. Ids are UUIDs in lower case (both shipped adapters), so
+      // a lower-case value means the same thing either way; anything else takes the generic path.
+      if (f.value !== f.value.toLowerCase()) return undefined
       last.set(f.value, 'remove')
       continue
     }
