@@ -350,12 +350,17 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const fresh = added.map((value) => ({ value }))
     this.#checkMembers(t, q.resourceType, { members: fresh })
     if (added.length === 0 && removed.length === 0) return { resource: this.#export(t, e, new Set(['members'])), added: [], removed: [] }
-    const current = (e.attributes['members'] as { value: string }[] | undefined) ?? []
-    const removing = new Set(removed)
-    const kept = removing.size > 0 ? current.filter((m) => !removing.has(m.value)) : current
-    const members = kept.concat(deepFreeze(fresh))
+    // The member list never leaves the adapter uncopied (#derived maps it, or omits it), so after
+    // one copy of a frozen list it is edited in place: an add costs O(1) whatever the group size.
+    const stored = e.attributes['members'] as { value: string }[] | undefined
+    const members = stored && !Object.isFrozen(stored) ? stored : [...(stored ?? [])]
+    for (const id of removed) {
+      const at = members.findIndex((m) => m.value === id)
+      if (at >= 0) members.splice(at, 1)
+    }
+    for (const m of fresh) members.push(deepFreeze(m))
     const { members: _old, ...rest } = e.attributes
-    e.attributes = Object.freeze(members.length > 0 ? { ...rest, members: Object.freeze(members) } : rest)
+    e.attributes = Object.freeze(members.length > 0 ? { ...rest, members } : rest)
     e.version = this.#nextVersion()
     e.lastModified = new Date(Math.max(Date.now(), e.lastModified.getTime()))
     for (const id of added) {
