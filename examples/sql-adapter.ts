@@ -69,6 +69,7 @@ import {
   type UniqueConstraint,
   uuidv7,
 } from '../src'
+import { keysetPage } from '../src/keyset'
 // Not (yet) re-exported by the package entry point.
 import type { CursorListQuery, CursorListResult, ModifyMembersQuery, ModifyMembersResult } from '../src/adapter'
 import type { FilterNode } from '../src/filter/ast'
@@ -719,46 +720,8 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
   /** `listByCursor` when the sort cannot be pushed down: MemoryAdapter's keyset logic over views. */
   async #cursorInMemory(q: CursorListQuery, tenant: string, where: SqlFragment | undefined): Promise<CursorListResult> {
     const items = await this.#loadViews({ resourceType: q.resourceType, filter: q.filter, sort: q.sort }, tenant, where)
-    const cmp = q.sort ? compareForSort(q.sort.attribute, q.sort.order) : compareDefault
-    items.sort((a, b) => cmp(a.view, b.view))
-    const count = Math.max(0, q.count)
-    let start = 0
-    let end = Math.min(count, items.length)
-    if (q.cursor !== undefined) {
-      let parsed: { d?: unknown; v?: unknown }
-      try {
-        parsed = JSON.parse(q.cursor) as typeof parsed
-      } catch {
-        throw new InvalidValueError('Malformed cursor')
-      }
-      if ((parsed.d !== 'n' && parsed.d !== 'p') || parsed.v === null || typeof parsed.v !== 'object') throw new InvalidValueError('Malformed cursor')
-      const boundary = parsed.v as Record<string, unknown>
-      if (parsed.d === 'n') {
-        start = items.findIndex((m) => cmp(m.view, boundary) > 0)
-        if (start < 0) start = items.length
-        end = Math.min(start + count, items.length)
-      } else {
-        end = items.findIndex((m) => cmp(m.view, boundary) >= 0)
-        if (end < 0) end = items.length
-        start = Math.max(0, end - count)
-      }
-    }
-    const page = items.slice(start, end)
-    const keyOf = (view: Record<string, unknown>): Record<string, unknown> => {
-      const k: Record<string, unknown> = { id: view['id'], meta: { created: (view['meta'] as { created: string }).created } }
-      const top = q.sort ? (q.sort.attribute.parent ?? q.sort.attribute) : undefined
-      if (top) {
-        const name = top.extension ? top.schema : top.def.name
-        if (view[name] !== undefined) k[name] = view[name]
-      }
-      return k
-    }
-    const result: CursorListResult = { resources: page.map((m) => m.s), totalResults: items.length }
-    const first = page[0]
-    const last = page[page.length - 1]
-    if (last && end < items.length) result.nextCursor = JSON.stringify({ d: 'n', v: keyOf(last.view) })
-    if (first && start > 0) result.previousCursor = JSON.stringify({ d: 'p', v: keyOf(first.view) })
-    return result
+    const { page, ...cursors } = keysetPage(items, q.sort, q.count, q.cursor)
+    return { resources: page.map((m) => m.s), ...cursors }
   }
 
   /**

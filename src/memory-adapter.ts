@@ -25,7 +25,8 @@ import type {
 import { InvalidValueError, NotFoundError, PreconditionFailedError, UniquenessError } from './errors'
 import type { FilterNode } from './filter/ast'
 import { compileFilter } from './filter/evaluate'
-import { compareDefault, compareForSort } from './filter/compare'
+import { compareForSort } from './filter/compare'
+import { keysetPage } from './keyset'
 import { foldCase } from './schema/values'
 
 /** Options of {@link MemoryAdapter}. */
@@ -237,44 +238,8 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       const view = this.#view(t, e)
       if (!test || test(view)) matches.push({ entry: e, view })
     }
-    const cmp = q.sort ? compareForSort(q.sort.attribute, q.sort.order) : compareDefault
-    matches.sort((a, b) => cmp(a.view, b.view))
-    let start = 0
-    let end = Math.min(q.count, matches.length)
-    if (q.cursor !== undefined) {
-      let parsed: { d: 'n' | 'p'; k: Record<string, unknown> }
-      try {
-        parsed = JSON.parse(q.cursor) as typeof parsed
-      } catch {
-        throw new InvalidValueError('Malformed cursor')
-      }
-      const boundary = parsed.k
-      if (parsed.d === 'n') {
-        start = matches.findIndex((m) => cmp(m.view, boundary) > 0)
-        if (start < 0) start = matches.length
-        end = Math.min(start + q.count, matches.length)
-      } else {
-        end = matches.findIndex((m) => cmp(m.view, boundary) >= 0)
-        if (end < 0) end = matches.length
-        start = Math.max(0, end - q.count)
-      }
-    }
-    const page = matches.slice(start, end)
-    const key = (view: Record<string, unknown>): Record<string, unknown> => {
-      const k: Record<string, unknown> = { id: view['id'], meta: { created: (view['meta'] as { created: string }).created } }
-      const top = q.sort ? (q.sort.attribute.parent ?? q.sort.attribute) : undefined
-      if (top) {
-        const name = top.extension ? top.schema : top.def.name
-        if (view[name] !== undefined) k[name] = view[name]
-      }
-      return k
-    }
-    const result: CursorListResult = { resources: page.map((m) => this.#export(t, m.entry)), totalResults: matches.length }
-    const last = page[page.length - 1]
-    const first = page[0]
-    if (last && end < matches.length) result.nextCursor = JSON.stringify({ d: 'n', k: key(last.view) })
-    if (first && start > 0) result.previousCursor = JSON.stringify({ d: 'p', k: key(first.view) })
-    return result
+    const { page, ...cursors } = keysetPage(matches, q.sort, q.count, q.cursor)
+    return { resources: page.map((m) => this.#export(t, m.entry)), ...cursors }
   }
 
   async create(q: CreateQuery, ctx: Ctx): Promise<StoredResource> {
