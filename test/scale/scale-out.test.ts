@@ -236,16 +236,24 @@ function scenarios(getInstances: () => Instance[]): void {
 
 // ----------------------------------------------------------------------------- PostgreSQL
 
-/** A free TCP port on 127.0.0.1 (closed again before the child binds it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = http.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo
-      s.close(() => resolve(port))
-    })
-  })
+/**
+ * `n` distinct free TCP ports on 127.0.0.1. All sockets stay open until every port is known, so
+ * the kernel cannot hand the same port out twice (it did once in CI); they are closed again before
+ * the children bind them.
+ */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () =>
+      new Promise<http.Server>((resolve, reject) => {
+        const s = http.createServer()
+        s.once('error', reject)
+        s.listen(0, '127.0.0.1', () => resolve(s))
+      }),
+    ),
+  )
+  const ports = servers.map((s) => (s.address() as AddressInfo).port)
+  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))))
+  return ports
 }
 
 interface Child {
@@ -332,8 +340,9 @@ if (!PG_URL) {
           await pool.query(`DROP SCHEMA IF EXISTS ${nspname} CASCADE`)
         }
       }
-      for (const name of ['server A', 'server B']) {
-        const port = await freePort()
+      const ports = await freePorts(2)
+      for (const [i, name] of ['server A', 'server B'].entries()) {
+        const port = ports[i] as number
         instances.push({ name: `${name} (:${port})`, port })
         children.push(startServer(port, schema))
       }
