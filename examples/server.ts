@@ -20,6 +20,8 @@
  * the IdP deprovisions the user.
  */
 import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { MemoryAdapter, type ScimAdapter } from '../src'
 import { createExampleApp } from './app'
 import { SqlAdapter } from './sql-adapter'
@@ -64,8 +66,14 @@ const { app } = createExampleApp({
 async function start(): Promise<void> {
   // Create the schema before accepting traffic, so a bad database URL fails at startup.
   if (store.adapter instanceof SqlAdapter) await store.adapter.init()
-  const server = app.listen(port, host, () => {
-    const url = `http://${host}:${port}/scim/v2`
+  const server = createServer(app)
+  server.once('error', (err: Error) => {
+    console.error(`Cannot start: ${err.message}`)
+    process.exit(1)
+  })
+  server.listen(port, host, () => {
+    // PORT=0 asks the OS for a free port; print the one actually bound.
+    const url = `http://${host}:${(server.address() as AddressInfo).port}/scim/v2`
     console.log(`Storage: ${store.description}`)
     console.log(`SCIM server ready at ${url}`)
     console.log(generated ? `Bearer token (generated; set SCIM_TOKEN to choose one): ${token}` : 'Bearer token: from $SCIM_TOKEN')

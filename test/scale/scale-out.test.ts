@@ -236,26 +236,6 @@ function scenarios(getInstances: () => Instance[]): void {
 
 // ----------------------------------------------------------------------------- PostgreSQL
 
-/**
- * `n` distinct free TCP ports on 127.0.0.1. All sockets stay open until every port is known, so
- * the kernel cannot hand the same port out twice (it did once in CI); they are closed again before
- * the children bind them.
- */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () =>
-      new Promise<http.Server>((resolve, reject) => {
-        const s = http.createServer()
-        s.once('error', reject)
-        s.listen(0, '127.0.0.1', () => resolve(s))
-      }),
-    ),
-  )
-  const ports = servers.map((s) => (s.address() as AddressInfo).port)
-  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))))
-  return ports
-}
-
 interface Child {
   proc: ChildProcess
   output: string
@@ -294,6 +274,15 @@ function startServer(port: number, schema: string): Child {
 async function waitReady(child: Child, inst: Instance): Promise<void> {
   for (let i = 0; i < 60; i++) {
     if (child.exited) throw new Error(`${inst.name} exited before it was ready:\n${child.output}`)
+    if (inst.port === 0) {
+      const bound = /SCIM server ready at http:\/\/127\.0\.0\.1:(\d+)\//.exec(child.output)
+      if (!bound) {
+        await new Promise((r) => setTimeout(r, 250))
+        continue
+      }
+      inst.port = Number(bound[1])
+      inst.name = `${inst.name} (:${inst.port})`
+    }
     try {
       const r = await call(inst, 'GET', '/healthz', undefined, false)
       if (r.status === 200) return
@@ -340,11 +329,11 @@ if (!PG_URL) {
           await pool.query(`DROP SCHEMA IF EXISTS ${nspname} CASCADE`)
         }
       }
-      const ports = await freePorts(2)
-      for (const [i, name] of ['server A', 'server B'].entries()) {
-        const port = ports[i] as number
-        instances.push({ name: `${name} (:${port})`, port })
-        children.push(startServer(port, schema))
+      // PORT=0: each server binds a port the OS picks and prints it, so ports can never collide
+      // with each other or with other tests' servers (a pre-picked free port raced once in CI).
+      for (const name of ['server A', 'server B']) {
+        instances.push({ name, port: 0 })
+        children.push(startServer(0, schema))
       }
       await Promise.all(children.map((c, i) => waitReady(c, instances[i] as Instance)))
     }, 45_000)
