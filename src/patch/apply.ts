@@ -17,7 +17,7 @@ import type { FilterNode, PatchPath } from '../filter/ast'
 import { compileFilter } from '../filter/evaluate'
 import type { AttributeInfo, CompiledResourceType, ExtensionInfo } from '../schema/registry'
 import { assertRequired, type Attributes } from '../schema/resource'
-import { UNASSIGNED, deepEqual, foldCase, normalisePrimary, own, parseElement, parseValue, type ValueOptions } from '../schema/values'
+import { UNASSIGNED, deepEqual, foldCase, normalisePrimary, parseElement, parseValue, type ValueOptions } from '../schema/values'
 import type { PatchOperation } from './operations'
 
 /** Options of {@link applyPatch}. */
@@ -84,7 +84,7 @@ function holder(s: State, top: AttributeInfo, create: boolean): Record<string, u
   return c
 }
 
-function checkWritable(s: State, info: AttributeInfo, sub?: AttributeInfo): void {
+function checkWritable(info: AttributeInfo, sub?: AttributeInfo): void {
   const top = info.parent ?? info
   if ((top.common && top.def.name !== 'externalId') || top.def.mutability === 'readOnly') {
     throw new MutabilityError(`Attribute '${top.path}' is read-only (RFC 7644 §3.5.2)`)
@@ -168,7 +168,7 @@ function applyExtension(s: State, op: 'add' | 'replace' | 'remove', ext: Extensi
 }
 
 function applyPath(s: State, op: 'add' | 'replace' | 'remove', path: PatchPath, value: unknown, hasValue: boolean): void {
-  checkWritable(s, path.attribute, path.sub)
+  checkWritable(path.attribute, path.sub)
   if (path.filter) valuePathOp(s, op, path.attribute, path.filter, path.sub, value, hasValue)
   else if (path.attribute.parent) subAttributeOp(s, op, path.attribute, value)
   else topLevelOp(s, op, path.attribute, value, hasValue)
@@ -350,16 +350,18 @@ function valuePathOp(
     return attr.extension ? { [attr.schema]: inner } : inner
   }
   const matched = list.filter((el) => test(wrap(el)))
+  // A Set, not matched.includes(): a filter matching most of a 100,000-member group stays linear.
+  const isMatch = new Set<Element>(matched)
   let result = list
 
   if (op === 'remove') {
     if (matched.length === 0) return // PAT-034
-    if (!sub) result = list.filter((el) => !matched.includes(el))
+    if (!sub) result = list.filter((el) => !isMatch.has(el))
     else {
       if (sub.def.mutability === 'immutable') throw new MutabilityError(`Attribute '${sub.path}' is immutable`)
       const only = hasValue && value !== null && value !== undefined ? parseValue(sub, value, s.opts) : UNASSIGNED
       result = list.flatMap((el) => {
-        if (!matched.includes(el)) return [el]
+        if (!isMatch.has(el)) return [el]
         // PAT-072: with a value, remove the sub-attribute only where it currently equals that value.
         if (only !== UNASSIGNED && !equalScalar(sub, el[sub.def.name], only)) return [el]
         const copy = { ...el }
@@ -372,13 +374,13 @@ function valuePathOp(
     const parsed = parseValue(sub, value, s.opts)
     if (matched.length === 0) {
       if (parsed === UNASSIGNED) return
-      if (s.opts.strict && op === 'replace') throw noTarget(attr, filter)
+      if (s.opts.strict && op === 'replace') throw noTarget(attr)
       const derived = deriveElement(filter)
-      if (!derived) throw noTarget(attr, filter)
+      if (!derived) throw noTarget(attr)
       result = [...list, { ...derived, [sub.def.name]: parsed }] // PAT-026, PAT-053
     } else {
       result = list.map((el) => {
-        if (!matched.includes(el)) return el
+        if (!isMatch.has(el)) return el
         if (sub.def.mutability === 'immutable' && el[sub.def.name] !== undefined && !deepEqual(el[sub.def.name], parsed)) {
           throw new MutabilityError(`Attribute '${sub.path}' is immutable`)
         }
@@ -388,7 +390,7 @@ function valuePathOp(
         return copy
       })
       if (sub.def.name === 'primary' && parsed === true) {
-        const winner = result.filter((el, i) => matched.includes(list[i] as Element)).pop()
+        const winner = result.filter((_el, i) => isMatch.has(list[i] as Element)).pop()
         normalisePrimary(result, winner)
       }
     }
@@ -399,25 +401,25 @@ function valuePathOp(
     if (cleared.length > 0) {
       result = list
         .map((el) => {
-          if (!matched.includes(el)) return el
+          if (!isMatch.has(el)) return el
           const merged: Element = { ...el, ...(parsed === UNASSIGNED ? {} : (parsed as Element)) }
           for (const sub of cleared) delete merged[sub]
           return merged
         })
         .filter((el) => Object.keys(el).length > 0)
     } else if (parsed === UNASSIGNED) {
-      if (op === 'replace') result = list.filter((el) => !matched.includes(el))
+      if (op === 'replace') result = list.filter((el) => !isMatch.has(el))
     } else if (matched.length === 0) {
-      if (s.opts.strict && op === 'replace') throw noTarget(attr, filter)
+      if (s.opts.strict && op === 'replace') throw noTarget(attr)
       const derived = deriveElement(filter)
-      if (!derived) throw noTarget(attr, filter)
+      if (!derived) throw noTarget(attr)
       result = [...list, { ...derived, ...(parsed as Element) }]
     } else {
       // Bullet 6 of §3.5.2.3: replace swaps whole records; add merges into them.
-      result = list.map((el) => (matched.includes(el) ? (op === 'replace' ? { ...(parsed as Element) } : { ...el, ...(parsed as Element) }) : el))
+      result = list.map((el) => (isMatch.has(el) ? (op === 'replace' ? { ...(parsed as Element) } : { ...el, ...(parsed as Element) }) : el))
     }
     if (parsed !== UNASSIGNED && (parsed as Element)['primary'] === true) {
-      normalisePrimary(result, result.filter((el, i) => matched.includes(list[i] as Element) || i >= list.length).pop())
+      normalisePrimary(result, result.filter((_el, i) => isMatch.has(list[i] as Element) || i >= list.length).pop())
     }
   }
   if (!h) return
@@ -428,8 +430,7 @@ function valuePathOp(
   else delete h[name]
 }
 
-function noTarget(attr: AttributeInfo, _filter: FilterNode): NoTargetError {
+function noTarget(attr: AttributeInfo): NoTargetError {
   return new NoTargetError(`The value filter on '${attr.path}' matched no value (RFC 7644 §3.5.2.3)`)
 }
 
-export { own }

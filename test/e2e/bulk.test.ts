@@ -2,7 +2,7 @@
  * Bulk (scim-requirements §9, RFC 7644 §3.7): envelope, per-operation semantics, bulkId references
  * (data, paths, filters, forward, circular), failOnErrors, limits, and advertising (EP-062, BLK-051).
  */
-import { ENTERPRISE, GROUP, USER, VARIANTS, client, expectError, makeApp, type Client } from './harness'
+import { ENTERPRISE, GROUP, USER, VARIANTS, client, defaultAdapter, expectError, makeApp, type Client } from './harness'
 import { pathOf, seed } from './fixtures'
 
 const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest'
@@ -376,31 +376,33 @@ describe.each(VARIANTS)('Bulk enabled: $name', (v) => {
     expect(await userCount(c)).toBe(1)
   })
 
-  it('BLK-040: the RFC two-group cycle behaves as single requests with a Group member do', async () => {
-    const probe = await c.post('/Groups', { schemas: [GROUP], displayName: 'probe' })
-    const single = await c.post('/Groups', { schemas: [GROUP], displayName: 'probe2', members: [{ value: probe.body.id }] })
-    const res = await c.post(
-      '/Bulk',
-      req([
-        { method: 'POST', path: '/Groups', bulkId: 'qwerty', data: { schemas: [GROUP], displayName: 'Group A', members: [{ type: 'Group', value: 'bulkId:ytrewq' }] } },
-        { method: 'POST', path: '/Groups', bulkId: 'ytrewq', data: { schemas: [GROUP], displayName: 'Group B', members: [{ type: 'Group', value: 'bulkId:qwerty' }] } },
-      ]),
-    )
+  const twoGroupCycle = req([
+    { method: 'POST', path: '/Groups', bulkId: 'qwerty', data: { schemas: [GROUP], displayName: 'Group A', members: [{ type: 'Group', value: 'bulkId:ytrewq' }] } },
+    { method: 'POST', path: '/Groups', bulkId: 'ytrewq', data: { schemas: [GROUP], displayName: 'Group B', members: [{ type: 'Group', value: 'bulkId:qwerty' }] } },
+  ])
+
+  it('BLK-040/PAT-064: without nested groups the RFC two-group cycle fails and leaves no half-created group', async () => {
+    const res = await c.post('/Bulk', twoGroupCycle)
     expect(res.status).toBe(200)
     const ops = res.body.Operations
-    if (single.status === 201) {
-      // nested groups accepted: each group lists the other with type Group
-      expect(ops.map((o: any) => o.status)).toEqual(['201', '201'])
-      const a = await c.get(`/Groups/${ops[0].response.id}`)
-      const b = await c.get(`/Groups/${ops[1].response.id}`)
-      expect(a.body.members).toEqual([expect.objectContaining({ value: ops[1].response.id, type: 'Group' })])
-      expect(b.body.members).toEqual([expect.objectContaining({ value: ops[0].response.id, type: 'Group' })])
-    } else {
-      // nested groups rejected (PAT-064): no half-created group is left behind
-      expect(single.body.scimType).toBe('invalidValue')
-      expect(ops.every((o: any) => o.status !== '201')).toBe(true)
-      expect(await groupCount(c)).toBe(1)
+    expect(ops.length).toBe(2)
+    for (const o of ops) {
+      expect(o.status).not.toBe('201')
+      expect(o.response.schemas).toEqual([ERROR])
     }
+    expect(await groupCount(c)).toBe(0)
+  })
+
+  it('BLK-040: with nested groups the RFC two-group cycle is resolved; each group lists the other', async () => {
+    const nested = client(v, makeApp(v, { bulk: true }, defaultAdapter({ nestedGroups: true })))
+    const res = await nested.post('/Bulk', twoGroupCycle)
+    expect(res.status).toBe(200)
+    const ops = res.body.Operations
+    expect(ops.map((o: any) => o.status)).toEqual(['201', '201'])
+    const a = await nested.get(`/Groups/${ops[0].response.id}`)
+    const b = await nested.get(`/Groups/${ops[1].response.id}`)
+    expect(a.body.members).toEqual([expect.objectContaining({ value: ops[1].response.id, type: 'Group' })])
+    expect(b.body.members).toEqual([expect.objectContaining({ value: ops[0].response.id, type: 'Group' })])
   })
 
   it('BLK-040: a self-reference is not a cycle that can be created (409)', async () => {
