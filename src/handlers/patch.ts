@@ -9,14 +9,11 @@ import { requireObject } from '../http/body'
 import { applyPatch } from '../patch/apply'
 import { parsePatchRequest } from '../patch/operations'
 import type { CompiledResourceType } from '../schema/registry'
-import { compileProjection, renderResource } from '../schema/render'
-import type { Call, Reply, Service } from '../service'
-import { emitChange, projectionOf, resourceHeaders, updateWithRetry } from './resources'
-import { memberPlan, type MemberPlan } from '../patch/members'
+import { compileProjection, omittedAttributes, renderResource, type Projection } from '../schema/render'
+import { checkStored, validateAttributes, type Call, type Reply, type Service } from '../service'
 import { deliverEvents, memberChangeEvents } from '../events'
-import { NotFoundError } from '../errors'
-import { checkStored, validateAttributes } from '../service'
-import type { Projection } from '../schema/render'
+import { memberPlan, type MemberPlan } from '../patch/members'
+import { emitChange, mustGet, projectionOf, resourceHeaders, updateWithRetry } from './resources'
 
 /**
  * A PATCH that only adds or removes members goes to the adapter's `modifyMembers`: row inserts and
@@ -33,9 +30,8 @@ async function patchMembers(svc: Service, call: Call, rt: CompiledResourceType, 
   const headers = resourceHeaders(call, rt, after)
   if (svc.options.groupPatchResponse === 204 && projection.mode === 'default') return { status: 204, headers }
   const shown = projection.mode === 'default' ? compileProjection(rt, undefined, ['members']) : projection
-  const full = await svc.adapter.get({ resourceType: rt.name, id }, call.ctx)
-  if (!full) throw new NotFoundError(`${rt.name} ${id} not found`)
-  return { status: 200, body: renderResource(rt, checkStored(full), call.render, shown), headers: resourceHeaders(call, rt, full) }
+  const full = await mustGet(svc, call, rt, id, omittedAttributes(rt, shown))
+  return { status: 200, body: renderResource(rt, full, call.render, shown), headers: resourceHeaders(call, rt, full) }
 }
 
 /** PATCH /{Type}/{id}. */

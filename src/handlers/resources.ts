@@ -50,8 +50,8 @@ export async function emitChange(
 }
 
 /** Read a resource or throw 404 (EP-021). */
-export async function mustGet(svc: Service, call: Call, rt: CompiledResourceType, id: string): Promise<StoredResource> {
-  const stored = await svc.adapter.get({ resourceType: rt.name, id }, call.ctx)
+export async function mustGet(svc: Service, call: Call, rt: CompiledResourceType, id: string, omit?: readonly string[]): Promise<StoredResource> {
+  const stored = await svc.adapter.get(omit ? { resourceType: rt.name, id, omit } : { resourceType: rt.name, id }, call.ctx)
   if (!stored) throw new NotFoundError(`${rt.name} ${id} not found`)
   return checkStored(stored)
 }
@@ -60,10 +60,7 @@ export async function mustGet(svc: Service, call: Call, rt: CompiledResourceType
 export async function getResource(svc: Service, call: Call, rt: CompiledResourceType, id: string): Promise<Reply> {
   const projection = projectionOf(rt, call.query)
   const inm = parseEtags(call.headers['if-none-match'])
-  const omit = omittedAttributes(rt, projection)
-  const raw = await svc.adapter.get(omit ? { resourceType: rt.name, id, omit } : { resourceType: rt.name, id }, call.ctx)
-  if (!raw) throw new NotFoundError(`${rt.name} ${id} not found`)
-  const stored = checkStored(raw)
+  const stored = await mustGet(svc, call, rt, id, omittedAttributes(rt, projection))
   const headers = resourceHeaders(call, rt, stored)
   if (inm && etagMatches(inm, stored.version)) return { status: 304, headers }
   return { status: 200, body: renderResource(rt, stored, call.render, projection), headers }

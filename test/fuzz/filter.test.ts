@@ -14,11 +14,11 @@
  *     tree the generator built.
  */
 import fc from 'fast-check'
-import { compileFilter, parseFilter, parseFilterSyntax, parsePath, type FilterNode } from '../../src/filter'
+import { compileFilter, parseFilter, parseFilterSyntax, parsePath } from '../../src/filter'
 import type { AttributeInfo } from '../../src/schema/registry'
 import { ENTERPRISE_USER_SCHEMA, G1, G2, U1, U2, U3, U4, groups, users } from '../filter/fixtures'
 import {
-  GROUPS, USERS, anyGen, assertWellFormed, equivalent, groupView, normalize, refEval, userView,
+  USERS, anyGen, assertWellFormed, equivalent, groupView, normalize, refEval, userView,
   type Catalog, type Node, type RT,
 } from './filter-model'
 import { TEST_TIMEOUT_MS, check } from './support'
