@@ -161,9 +161,9 @@ export interface ResolvedOptions {
   groupDisplayNameUnique: boolean
   publicDiscovery: boolean
   documentationUri: string | undefined
-  putPreserve: Set<string>
+  /** Paths a PUT keeps when omitted: `active`, `password`, `putPreserve`, and `members` with `preserveMembersOnPut`. */
+  putPreserve: ReadonlySet<string>
   groupPatchResponse: 200 | 204
-  preserveMembersOnPut: boolean
   sensitiveFilterAttributes: string[]
   filterLimits: FilterLimits
   scanLimit: number
@@ -234,8 +234,7 @@ export function resolveOptions(options: ScimRouterOptions<unknown, unknown>): Re
     publicDiscovery: options.publicDiscovery !== false,
     documentationUri: options.documentationUri,
     groupPatchResponse: options.groupPatchResponse === 200 ? 200 : 204,
-    putPreserve: new Set(['active', 'password', ...(options.putPreserve ?? [])]),
-    preserveMembersOnPut: options.preserveMembersOnPut === true,
+    putPreserve: new Set(['active', 'password', ...(options.putPreserve ?? []), ...(options.preserveMembersOnPut === true ? ['members'] : [])]),
     sensitiveFilterAttributes: options.sensitiveFilterAttributes ?? [],
     filterLimits: {
       maxLength: positiveInt('filterLimits.maxLength', options.filterLimits?.maxLength, 4096),

@@ -423,8 +423,7 @@ export async function replaceResource(svc: Service, call: Call, rt: CompiledReso
   const projection = projectionOf(rt, call.query)
   const incoming = parseResourceBody(rt, requireObject(call.body), svc.options)
   assertRequired(rt, incoming) // RES-044: required attributes must be in the PUT body
-  const preserve = new Set(svc.options.putPreserve)
-  if (svc.options.preserveMembersOnPut) preserve.add('members')
+  const preserve = svc.options.putPreserve
   const { before, after, changed } = await updateWithRetry(svc, call, rt, id, (current) => {
     const next = applyPut(rt, current, incoming, { preserve })
     if (deepEqual(next, current)) return undefined

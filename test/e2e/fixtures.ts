@@ -2,6 +2,7 @@
  * Requirement fixtures U1, U2, U3, G1, G2 (scim-requirements §0.4), seeded through the API in the
  * order of §6 (U2, U1, U3, G1, G2).
  */
+import { u1Attributes } from '../fixtures/requirements'
 import { ENTERPRISE, GROUP, USER, type Client } from './harness'
 
 export const U2_BODY = {
@@ -13,22 +14,7 @@ export const U2_BODY = {
   [ENTERPRISE]: { costCenter: '4130' },
 }
 
-export const u1Body = (managerId: string) => ({
-  schemas: [USER, ENTERPRISE],
-  userName: 'bjensen@example.com',
-  externalId: 'ext-bjensen',
-  name: { givenName: 'Barbara', familyName: 'Jensen', formatted: 'Ms. Barbara J Jensen III' },
-  displayName: 'Babs Jensen',
-  title: 'Tour Guide',
-  userType: 'Employee',
-  active: true,
-  emails: [
-    { value: 'bjensen@example.com', type: 'work', primary: true },
-    { value: 'babs@jensen.org', type: 'home' },
-  ],
-  phoneNumbers: [{ value: '+1-555-0100', type: 'work' }],
-  [ENTERPRISE]: { employeeNumber: '701984', department: 'Tour Operations', manager: { value: managerId } },
-})
+export const u1Body = (managerId: string) => ({ schemas: [USER, ENTERPRISE], ...u1Attributes(managerId) })
 
 export const U3_BODY = {
   schemas: [USER],

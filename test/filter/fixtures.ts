@@ -1,5 +1,6 @@
 /** Fixtures U1–U4, G1–G2 of the requirements (§0.4, §4.6) as rendered views. */
 import { createRegistry } from '../../src/schema/registry'
+import { u1Attributes } from '../fixtures/requirements'
 import {
   userSchema,
   groupSchema,
@@ -54,22 +55,7 @@ export function view(key: string, resourceType: 'User' | 'Group', attrs: Record<
   }
 }
 
-export const U1 = view('U1', 'User', {
-  schemas: [USER_SCHEMA, ENTERPRISE_USER_SCHEMA],
-  userName: 'bjensen@example.com',
-  externalId: 'ext-bjensen',
-  name: { givenName: 'Barbara', familyName: 'Jensen', formatted: 'Ms. Barbara J Jensen III' },
-  displayName: 'Babs Jensen',
-  title: 'Tour Guide',
-  userType: 'Employee',
-  active: true,
-  emails: [
-    { value: 'bjensen@example.com', type: 'work', primary: true },
-    { value: 'babs@jensen.org', type: 'home' },
-  ],
-  phoneNumbers: [{ value: '+1-555-0100', type: 'work' }],
-  [ENTERPRISE_USER_SCHEMA]: { employeeNumber: '701984', department: 'Tour Operations', manager: { value: ID.U2 } },
-})
+export const U1 = view('U1', 'User', { schemas: [USER_SCHEMA, ENTERPRISE_USER_SCHEMA], ...u1Attributes(ID['U2'] as string) })
 
 export const U2 = view('U2', 'User', {
   schemas: [USER_SCHEMA, ENTERPRISE_USER_SCHEMA],

@@ -3,6 +3,7 @@
  * envelope (`parsePatchRequest`) and the pure `applyPatch`, table-driven per requirement, plus the
  * interoperability dialects (Entra, Okta), atomicity and prototype-pollution probes.
  */
+import { u1Attributes } from '../fixtures/requirements'
 import { isScimError, type ScimError } from '../../src/errors'
 import { applyPatch, type PatchOptions, type PatchResult } from '../../src/patch/apply'
 import { parsePatchRequest } from '../../src/patch/operations'
@@ -48,20 +49,8 @@ const U3ID = 'c0ffee00-0000-4000-8000-000000000003'
 
 /** Stored (writable) attributes of the requirement fixtures. */
 const U1: Attributes = {
-  userName: 'bjensen@example.com',
-  externalId: 'ext-bjensen',
-  name: { givenName: 'Barbara', familyName: 'Jensen', formatted: 'Ms. Barbara J Jensen III' },
-  displayName: 'Babs Jensen',
-  title: 'Tour Guide',
-  userType: 'Employee',
-  active: true,
-  emails: [
-    { value: 'bjensen@example.com', type: 'work', primary: true },
-    { value: 'babs@jensen.org', type: 'home' },
-  ],
-  phoneNumbers: [{ value: '+1-555-0100', type: 'work' }],
+  ...u1Attributes(U2ID),
   addresses: [{ type: 'work', streetAddress: '100 Universal City Plaza', locality: 'Hollywood', primary: true }],
-  [ENT]: { employeeNumber: '701984', department: 'Tour Operations', manager: { value: U2ID } },
 }
 const U2: Attributes = {
   userName: 'JSmith@Example.com',
