@@ -9,7 +9,7 @@
  *   BENCH_OUT=-       print only, do not write bench/filter-results.md or the README section
  */
 const path = require('node:path')
-require('ts-node').register({ transpileOnly: true, project: path.join(__dirname, '..', 'tsconfig.json') })
+require('../scripts/register')
 const { parseFilter, compileFilter, createRegistry, toView } = require('../src')
 const { parseFilterSyntax } = require('../src/filter')
 const core = require('../src/schema/core-schemas')

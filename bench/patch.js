@@ -15,7 +15,7 @@
  */
 const path = require('node:path')
 const { isDeepStrictEqual } = require('node:util')
-require('ts-node').register({ transpileOnly: true, project: path.join(__dirname, '..', 'tsconfig.json') })
+require('../scripts/register')
 const { applyPatch, parsePatchRequest, createRegistry, MemoryAdapter } = require('../src')
 const core = require('../src/schema/core-schemas')
 const { scimPatch, patchBodyValidation } = require('scim-patch')

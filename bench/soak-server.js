@@ -19,7 +19,7 @@
 const path = require('node:path')
 const http = require('node:http')
 
-require('ts-node').register({ transpileOnly: true, project: path.join(__dirname, '..', 'tsconfig.json') })
+require('../scripts/register')
 const express = require('express')
 const { scimRouter, bearerToken } = require('../src')
 const { SqlAdapter } = require('../examples/sql-adapter')

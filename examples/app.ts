@@ -28,6 +28,11 @@ export interface ExampleAppOptions {
   adapter: ScimAdapter
   token: string
   baseUrl?: string
+  /**
+   * Key signing RFC 9865 cursors. The server derives it from the token, so cursors survive a
+   * restart; unset (tests), the router picks a random one.
+   */
+  cursorSecret?: string
 }
 
 /** Build the example app (no listening; `server.ts` starts it, tests drive it with supertest). */
@@ -69,6 +74,10 @@ export function createExampleApp(options: ExampleAppOptions): ExampleApp {
     scimRouter(options.adapter, {
       authenticate: bearerToken(options.token),
       ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+      ...(options.cursorSecret ? { cursorSecret: options.cursorSecret } : {}),
+      // Every optional feature is on, so a newcomer can try it: Bulk (RFC 7644 §3.7) here, and
+      // cursor pagination (RFC 9865), which both shipped stores serve through `listByCursor`.
+      bulk: true,
       onEvent: (event) => {
         events.push(event)
         if (events.length > 1000) events.shift()

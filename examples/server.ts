@@ -1,7 +1,7 @@
 /**
  * Runnable example: an Express 5 app serving SCIM 2.0 at /scim/v2, storing data in SQLite by default.
  *
- *   npm run example                    # 127.0.0.1:8080, token printed, data in ./scim-example.db
+ *   npm run example                    # 127.0.0.1:8080, `export SCIM_TOKEN=…` printed, data in ./scim-example.db
  *   PORT=9000 SCIM_TOKEN=secret npm run example
  *   SCIM_DB=/var/lib/scim.db npm run example                 # another SQLite file (':memory:' allowed)
  *   SCIM_STORE=memory npm run example                        # MemoryAdapter: nothing persists
@@ -19,7 +19,7 @@
  * The app itself (examples/app.ts) keeps toy login sessions and ends a user's sessions the moment
  * the IdP deprovisions the user.
  */
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { MemoryAdapter, type ScimAdapter } from '../src'
@@ -60,6 +60,7 @@ const store = openStore()
 const { app } = createExampleApp({
   adapter: store.adapter,
   token,
+  cursorSecret: createHmac('sha256', token).update('scim-router example cursors').digest('base64url'),
   ...(process.env.SCIM_BASE_URL ? { baseUrl: process.env.SCIM_BASE_URL } : {}),
 })
 
@@ -76,11 +77,24 @@ async function start(): Promise<void> {
     const url = `http://${host}:${(server.address() as AddressInfo).port}/scim/v2`
     console.log(`Storage: ${store.description}`)
     console.log(`SCIM server ready at ${url}`)
-    console.log(generated ? `Bearer token (generated; set SCIM_TOKEN to choose one): ${token}` : 'Bearer token: from $SCIM_TOKEN')
+    if (generated) {
+      console.log('Bearer token generated (set SCIM_TOKEN to choose one); paste this to use it:')
+      console.log(`export SCIM_TOKEN=${token}`)
+    } else console.log('Bearer token: from $SCIM_TOKEN')
+    console.log(`Try: curl -s -H "Authorization: Bearer $SCIM_TOKEN" ${url}/Users`)
   })
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => server.close(() => void store.close().finally(() => process.exit(0))))
+  let stopping = false
+  const stop = (): void => {
+    if (stopping) return
+    stopping = true
+    // Keep-alive connections would hold server.close() open: end idle ones now, and exit anyway
+    // after 5 s so Ctrl-C or SIGTERM always stops the process.
+    setTimeout(() => process.exit(0), 5000).unref()
+    server.close(() => void store.close().finally(() => process.exit(0)))
+    server.closeIdleConnections()
   }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
 }
 
 start().catch((err: unknown) => {

@@ -8,6 +8,8 @@ const { mkdtempSync, readFileSync, rmSync } = require('node:fs')
 const { tmpdir } = require('node:os')
 const { join } = require('node:path')
 
+// The filter parser is generated here too, so `npm run scale` (no pretest hook) works on a fresh clone.
+require('./codegen')
 const jest = require.resolve('jest/bin/jest')
 const args = process.argv.slice(2)
 if (args.length > 0) {

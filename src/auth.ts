@@ -14,6 +14,7 @@ import type { IncomingMessage } from 'node:http'
  */
 export type Authenticate<P> = (req: IncomingMessage) => P | null | undefined | false | Promise<P | null | undefined | false>
 
+
 /** An RFC 7643 §5 `authenticationSchemes` entry. */
 export interface AuthenticationScheme {
   type: string
@@ -39,6 +40,17 @@ export const BEARER_SCHEME: AuthenticationScheme = {
   primary: true,
 }
 
+/**
+ * What `bearerToken()` and `headerToken()` return: an {@link Authenticate} that also carries the
+ * `authenticationSchemes` entry the router advertises for it.
+ *
+ * It is an intersection (not a bare function type) on purpose: TypeScript defers a generic call
+ * that returns a plain function type, so written inline — `scimRouter(adapter, { authenticate:
+ * bearerToken({ [token]: { tenant: 'a' } }), context: (req, principal) => … })` — `principal`
+ * would be `unknown`. With the intersection it is inferred from the token map.
+ */
+export type TokenAuthenticate<P> = Authenticate<P> & { readonly [AUTH_SCHEME]?: AuthenticationScheme }
+
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest()
 
 /**
@@ -57,9 +69,9 @@ const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').dig
  * ```
  * @throws TypeError when no token is given or a token is empty.
  */
-export function bearerToken(tokens: string | readonly string[]): Authenticate<{ token: number }>
-export function bearerToken<P>(tokens: Readonly<Record<string, P>>): Authenticate<P>
-export function bearerToken<P>(tokens: string | readonly string[] | Readonly<Record<string, P>>): Authenticate<P | { token: number }> {
+export function bearerToken(tokens: string | readonly string[]): TokenAuthenticate<{ token: number }>
+export function bearerToken<P>(tokens: Readonly<Record<string, P>>): TokenAuthenticate<P>
+export function bearerToken<P>(tokens: string | readonly string[] | Readonly<Record<string, P>>): TokenAuthenticate<P | { token: number }> {
   const entries: Array<[Buffer, P | { token: number }]> = []
   if (typeof tokens === 'string') entries.push([digest(tokens), { token: 0 }])
   else if (Array.isArray(tokens)) tokens.forEach((t: string, i) => entries.push([digest(t), { token: i }]))
@@ -147,7 +159,7 @@ export function basicAuth(users: Readonly<Record<string, string>>): Authenticate
  * ```
  * @throws TypeError for an empty header name or token.
  */
-export function headerToken<P = { token: number }>(header: string, tokens: string | readonly string[] | Readonly<Record<string, P>>): Authenticate<P | { token: number }> {
+export function headerToken<P = { token: number }>(header: string, tokens: string | readonly string[] | Readonly<Record<string, P>>): TokenAuthenticate<P | { token: number }> {
   const name = header.toLowerCase()
   if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) throw new TypeError('headerToken(): invalid header name')
   const list: Array<readonly [string, P | { token: number }]> =

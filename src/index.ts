@@ -35,7 +35,7 @@ export type {
   UniqueConstraint,
 } from './adapter'
 export { bearerToken, basicAuth, headerToken, BEARER_SCHEME, BASIC_SCHEME, HEADER_TOKEN_SCHEME } from './auth'
-export type { Authenticate, AuthenticationScheme } from './auth'
+export type { Authenticate, AuthenticationScheme, TokenAuthenticate } from './auth'
 export { jwtBearer } from './jwt'
 export type { JwtBearerOptions, JwtPrincipal } from './jwt'
 export {

@@ -6,7 +6,7 @@
  * Speaks the IPC protocol of lib/child.js (ready, cpu, exit).
  */
 const path = require('node:path')
-require('ts-node').register({ transpileOnly: true, project: path.join(__dirname, '..', '..', 'tsconfig.json') })
+require('../../scripts/register')
 const express = require('express')
 const { scimRouter, MemoryAdapter } = require('../../src')
 const { serve } = require('../lib/child')

@@ -8,6 +8,7 @@
 const path = require('node:path')
 // BENCH_OURS_SRC: measure another checkout's src/ (e.g. a candidate fix) against the same baselines.
 const srcDir = path.resolve(process.env.BENCH_OURS_SRC || path.join(__dirname, '..', '..', 'src'))
+require('../../scripts/codegen')
 require('ts-node').register({ transpileOnly: true, project: path.join(srcDir, '..', 'tsconfig.json') })
 const express = require('express')
 const { scimRouter, MemoryAdapter, bearerToken } = require(srcDir)

@@ -20,7 +20,7 @@ const { serve, data } = require('../lib/child')
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User'
 
 function loadOurs() {
-  require('ts-node').register({ transpileOnly: true, project: path.join(__dirname, '..', '..', 'tsconfig.json') })
+  require('../../scripts/register')
   return { ...require('../../src'), ...require('../../examples/sql-adapter') }
 }
 
