@@ -1,7 +1,7 @@
 /**
  * The storage adapter contract. The router owns HTTP and the SCIM protocol; the adapter owns
  * persistence. This file's TSDoc is the specification adapter authors implement against:
- * `MemoryAdapter` (src/memory-adapter.ts) is the reference implementation and a template.
+ * The exported `MemoryAdapter` is the reference implementation and a template.
  *
  * Rules every adapter follows:
  * - Object parameters plus a typed per-request context `ctx` (from the router's `context` option:
