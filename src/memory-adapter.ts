@@ -27,7 +27,7 @@ import type { FilterNode } from './filter/ast'
 import { compileFilter } from './filter/evaluate'
 import { compareForSort } from './filter/compare'
 import { keysetPage } from './keyset'
-import { foldCase } from './schema/values'
+import { foldCase, multiValuedWork } from './schema/values'
 
 /** Options of {@link MemoryAdapter}. */
 export interface MemoryAdapterOptions<Ctx> {
@@ -319,9 +319,13 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     // one copy of a frozen list it is edited in place: an add costs O(1) whatever the group size.
     const stored = e.attributes['members'] as { value: string }[] | undefined
     const members = stored && !Object.isFrozen(stored) ? stored : [...(stored ?? [])]
-    for (const id of removed) {
-      const at = members.findIndex((m) => m.value === id)
-      if (at >= 0) members.splice(at, 1)
+    if (removed.length > 0) {
+      // One pass over the list (a findIndex + splice per removed id was O(n·k)).
+      const gone = new Set(removed)
+      let w = 0
+      for (const m of members) if (!gone.has(m.value)) members[w++] = m
+      multiValuedWork.count += members.length + removed.length
+      members.length = w
     }
     for (const m of fresh) members.push(deepFreeze(m))
     const { members: _old, ...rest } = e.attributes

@@ -17,7 +17,7 @@ import type { FilterNode, PatchPath } from '../filter/ast'
 import { compileFilter } from '../filter/evaluate'
 import type { AttributeInfo, CompiledResourceType, ExtensionInfo } from '../schema/registry'
 import { assertRequired, type Attributes } from '../schema/resource'
-import { UNASSIGNED, deepEqual, foldCase, normalisePrimary, parseElement, parseValue, type ValueOptions } from '../schema/values'
+import { UNASSIGNED, deepEqual, normalisePrimary, parseElement, parseValue, sameValueKey, type ValueOptions } from '../schema/values'
 import type { PatchOperation } from './operations'
 
 /** Options of {@link applyPatch}. */
@@ -175,21 +175,9 @@ function applyPath(s: State, op: 'add' | 'replace' | 'remove', path: PatchPath, 
   s.touched.add((path.attribute.parent ?? path.attribute).path)
 }
 
-/** PAT-023: when two values of a multi-valued attribute are "the same value". */
+/** PAT-023: when two values of a multi-valued attribute are "the same value" (see {@link sameValueKey}). */
 function sameValue(info: AttributeInfo, a: unknown, b: unknown): boolean {
-  if (info.def.type !== 'complex') return equalScalar(info, a, b)
-  const x = a as Element
-  const y = b as Element
-  const valueInfo = info.children?.get('value')
-  if (info.def.name === 'members' || info.def.name === 'groups') return x['value'] === y['value']
-  if (!valueInfo) return deepEqual(a, b)
-  const typeInfo = info.children?.get('type')
-  return equalScalar(valueInfo, x['value'], y['value']) && (!typeInfo || equalScalar(typeInfo, x['type'], y['type']))
-}
-
-function equalScalar(info: AttributeInfo, a: unknown, b: unknown): boolean {
-  if (typeof a === 'string' && typeof b === 'string' && !info.def.caseExact && info.def.type === 'string') return foldCase(a) === foldCase(b)
-  return a === b
+  return sameValueKey(info, a) === sameValueKey(info, b)
 }
 
 function lastPrimary(list: readonly Element[]): Element | undefined {
@@ -209,7 +197,9 @@ function topLevelOp(s: State, op: 'add' | 'replace' | 'remove', info: AttributeI
     const given = info.def.multiValued && hasValue && value !== null ? parseValue(info, value, s.opts) : UNASSIGNED
     if (given !== UNASSIGNED) {
       // PAT-061: remove only the listed values (Entra's `Remove members` with a value array).
-      const kept = (old as unknown[]).filter((e) => !(given as unknown[]).some((g) => sameValue(info, e, g)))
+      // One key per value in a Set: removing k values from n is O(n + k), not O(n·k).
+      const gone = new Set((given as unknown[]).map((g) => sameValueKey(info, g)))
+      const kept = (old as unknown[]).filter((e) => !gone.has(sameValueKey(info, e)))
       if (kept.length > 0) h[name] = kept
       else delete h[name]
       return
@@ -243,7 +233,14 @@ function topLevelOp(s: State, op: 'add' | 'replace' | 'remove', info: AttributeI
     if (op === 'replace' || !Array.isArray(old)) list = [...incoming]
     else {
       list = [...old]
-      for (const e of incoming) if (!list.some((x) => sameValue(info, x, e))) list.push(e) // PAT-023
+      // PAT-023: values already present are not added again; a Set of keys keeps it linear.
+      const present = new Set(list.map((x) => sameValueKey(info, x)))
+      for (const e of incoming) {
+        const key = sameValueKey(info, e)
+        if (present.has(key)) continue
+        present.add(key)
+        list.push(e)
+      }
     }
     if (info.def.type === 'complex') {
       const winner = lastPrimary(incoming as Element[])
@@ -363,7 +360,7 @@ function valuePathOp(
       result = list.flatMap((el) => {
         if (!isMatch.has(el)) return [el]
         // PAT-072: with a value, remove the sub-attribute only where it currently equals that value.
-        if (only !== UNASSIGNED && !equalScalar(sub, el[sub.def.name], only)) return [el]
+        if (only !== UNASSIGNED && sameValueKey(sub, el[sub.def.name]) !== sameValueKey(sub, only)) return [el]
         const copy = { ...el }
         delete copy[sub.def.name]
         // PAT-035: an element left without `value` is removed entirely.
