@@ -51,6 +51,7 @@
 import type { Pool, PoolClient } from 'pg'
 import type BetterSqlite3 from 'better-sqlite3'
 import {
+  InvalidCursorError,
   InvalidValueError,
   NotFoundError,
   PreconditionFailedError,
@@ -660,7 +661,7 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const where = q.filter ? translateFilter(q.filter, opts) : undefined
     const key = q.sort ? translateSortKey(q.sort.attribute, { ...opts, mapping: this.mapping(q.resourceType, tenant, 'sort') }) : undefined
     if ((q.filter && !where) || (q.sort && !key)) return this.#cursorInMemory(q, tenant, where)
-    const boundary = q.cursor === undefined ? undefined : parseKeysetCursor(q.cursor, q.sort !== undefined)
+    const boundary = q.cursor === undefined ? undefined : parseKeysetCursor(q.cursor, q.sort, this.#pg)
     const desc = q.sort?.order === 'descending'
     const pg = this.#pg
     const ID = raw(pg ? 'r.id COLLATE "C"' : 'r.id')
@@ -1106,17 +1107,58 @@ function keysetValue(v: unknown): string | number | boolean | null {
   return String(v)
 }
 
-function parseKeysetCursor(cursor: string, sorted: boolean): KeysetBoundary {
-  let b: Partial<KeysetBoundary>
+/**
+ * The boundary of a cursor this adapter issued, with the sort key checked against the type of
+ * the sort expression (and converted to what the driver binds: SQLite has no booleans, and
+ * PostgreSQL returns numeric and bigint keys as strings). Anything else is `invalidCursor` (RFC
+ * 9865 §2.1), never a statement the database rejects: the router's signature proves who made a
+ * cursor, not which version of this code made it.
+ */
+function parseKeysetCursor(cursor: string, sort: SortSpec | undefined, pg: boolean): KeysetBoundary {
+  let b: unknown
   try {
-    b = JSON.parse(cursor) as Partial<KeysetBoundary>
+    b = JSON.parse(cursor)
   } catch {
-    throw new InvalidValueError('Malformed cursor')
+    throw new InvalidCursorError()
   }
-  const k = b?.k
-  const keyOk = sorted ? k === null || ['string', 'number', 'boolean'].includes(typeof k) : k === undefined
-  if (!b || (b.d !== 'n' && b.d !== 'p') || !Number.isSafeInteger(b.c) || typeof b.i !== 'string' || !keyOk) throw new InvalidValueError('Malformed cursor')
-  return b as KeysetBoundary
+  if (b === null || typeof b !== 'object' || Array.isArray(b)) throw new InvalidCursorError()
+  const { d, k, c, i } = b as Record<string, unknown>
+  // PostgreSQL text cannot hold U+0000.
+  const text = (v: unknown): v is string => typeof v === 'string' && !v.includes('\u0000')
+  if ((d !== 'n' && d !== 'p') || !Number.isSafeInteger(c) || !text(i)) throw new InvalidCursorError()
+  const boundary: KeysetBoundary = { d, c: c as number, i }
+  if (!sort) {
+    if (k !== undefined) throw new InvalidCursorError()
+    return boundary
+  }
+  const key = sortKeyValue(k, sort.attribute.def.type, pg)
+  if (key === undefined) throw new InvalidCursorError()
+  boundary.k = key
+  return boundary
+}
+
+/** A cursor's sort key as the driver binds it for a sort expression of `type`; undefined when it cannot be one. */
+function sortKeyValue(k: unknown, type: string, pg: boolean): string | number | boolean | null | undefined {
+  if (k === null) return null
+  switch (type) {
+    case 'boolean':
+      // PostgreSQL boolean; SQLite 0/1.
+      if (typeof k === 'boolean') return pg ? k : Number(k)
+      if (k === 0 || k === 1) return pg ? k === 1 : k
+      return undefined
+    case 'integer':
+    case 'decimal':
+      if (typeof k === 'number') return Number.isFinite(k) ? k : undefined
+      if (typeof k === 'string' && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(k) && Number.isFinite(Number(k))) return pg ? k : Number(k)
+      return undefined
+    case 'dateTime':
+      // Epoch milliseconds (created, last_modified); PostgreSQL bigint arrives as a string.
+      if (Number.isSafeInteger(k)) return k as number
+      if (typeof k === 'string' && /^-?\d{1,16}$/.test(k) && Number.isSafeInteger(Number(k))) return pg ? k : Number(k)
+      return undefined
+    default:
+      return typeof k === 'string' && !k.includes('\u0000') ? k : undefined
+  }
 }
 
 /** Versions are integers rendered as strings; anything else never matches. */

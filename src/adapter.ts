@@ -100,6 +100,9 @@ export interface CursorListQuery {
    * The adapter's own cursor from a previous `nextCursor`/`previousCursor`, or undefined for the
    * first page. The router wraps it in a signed, caller-bound token, so it never needs to be
    * tamper-proof itself; it must stay correct while resources are inserted and deleted (keyset).
+   * Still parse it defensively: a token signed with the same `cursorSecret` may come from another
+   * version of your adapter. Throw `InvalidCursorError` for one you cannot use, never pass it to
+   * storage unchecked.
    */
   cursor?: string
 }
@@ -211,6 +214,7 @@ export interface ScimAdapter<Ctx = unknown> {
   /**
    * Optional: RFC 9865 cursor pagination, a keyset page after `cursor`. When present, the router
    * serves `cursor` on GET and `.search` and advertises `pagination.cursor: true`.
+   * @throws InvalidCursorError for a `cursor` it cannot parse (RFC 9865 §2.1: 400 invalidCursor).
    */
   listByCursor?(query: CursorListQuery, ctx: Ctx): Promise<CursorListResult>
   /**

@@ -1,7 +1,8 @@
 /**
  * Authentication helpers. The router calls `options.authenticate(req)` before every endpoint
  * (discovery excepted when `publicDiscovery` is on, DSC-002); a falsy result or a thrown
- * `UnauthorizedError` answers 401 with `WWW-Authenticate` (AUTH-002).
+ * `UnauthorizedError` answers 401 with `WWW-Authenticate` (AUTH-002); any other `ScimError` is
+ * answered as it is; anything else thrown (its backend is down) is 503 with `Retry-After`.
  * @module
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
@@ -9,7 +10,10 @@ import type { IncomingMessage } from 'node:http'
 
 /**
  * Authenticates a request: resolve to a principal, or to `null`/`undefined`/`false` for "not
- * authenticated" (401). Throw a `ForbiddenError` for "authenticated but not allowed" (403).
+ * authenticated" (401). Throw a `ForbiddenError` for "authenticated but not allowed" (403). When
+ * the credential cannot be checked (its store or identity provider is unavailable), throw or
+ * reject: anything that is not a `ScimError` answers 503 with `Retry-After`, so that the client
+ * retries instead of treating a good credential as revoked.
  * @typeParam P - the principal type handed to `context`.
  */
 export type Authenticate<P> = (req: IncomingMessage) => P | null | undefined | false | Promise<P | null | undefined | false>

@@ -2,17 +2,41 @@
  * RFC 9865 cursor tokens. The adapter's own keyset cursor is wrapped in a token that is opaque to
  * clients, made only of unreserved characters, and signed (HMAC-SHA256) together with the query it
  * belongs to, the page size, the caller it was issued to and its issue time. A forged, truncated,
- * foreign (other tenant or principal) or mismatched token is `invalidCursor`; an old one is
- * `expiredCursor`; another `count` is `invalidCount` (LST-081, LST-082).
+ * malformed, foreign (other tenant or principal), mismatched or future-stamped token is
+ * `invalidCursor`; an old one is `expiredCursor`; another `count` is `invalidCount` (LST-081, LST-082).
  * @module
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { ScimError } from './errors'
+import { InvalidCursorError, ScimError } from './errors'
 
 /** 400 with a RFC 9865 Table 3 scimType. */
 export function cursorError(scimType: 'invalidCursor' | 'expiredCursor' | 'invalidCount', detail: string): ScimError {
-  const code = { invalidCursor: 'ERR_SCIM_INVALID_CURSOR', expiredCursor: 'ERR_SCIM_EXPIRED_CURSOR', invalidCount: 'ERR_SCIM_INVALID_COUNT' }[scimType]
+  if (scimType === 'invalidCursor') return new InvalidCursorError(detail)
+  const code = { expiredCursor: 'ERR_SCIM_EXPIRED_CURSOR', invalidCount: 'ERR_SCIM_INVALID_COUNT' }[scimType]
   return new ScimError(400, code, detail, scimType)
+}
+
+/**
+ * How far in the future an issue time may lie: the clock skew tolerated between instances that
+ * share `cursorSecret`. Beyond it a token is invalid, or it would outlive `cursorTimeout`.
+ */
+const FUTURE_SKEW_MS = 60_000
+
+/** Claims of a JWT that change when the same caller renews its token (RFC 7519 §4.1, RFC 9068 §2.2). */
+const PER_TOKEN_CLAIMS = new Set(['iat', 'exp', 'nbf', 'jti', 'auth_time'])
+
+/**
+ * The stable identity of a principal, which cursors are bound to (LST-082, RFC 9865 §5.2): for a
+ * principal with JWT `claims` (as `jwtBearer` returns) its issuer and subject, or without a
+ * subject its claims minus the per-token ones, so that a renewed token keeps its cursors; any
+ * other principal as it is.
+ */
+export function principalIdentity(principal: unknown): unknown {
+  const claims = principal !== null && typeof principal === 'object' ? (principal as { claims?: unknown }).claims : undefined
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) return principal ?? null
+  const c = claims as Record<string, unknown>
+  if (typeof c['sub'] === 'string') return { iss: c['iss'] ?? null, sub: c['sub'] }
+  return Object.fromEntries(Object.entries(c).filter(([k]) => !PER_TOKEN_CLAIMS.has(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
 }
 
 /** What a token binds together. */
@@ -60,7 +84,7 @@ export class CursorCodec {
    * @throws ScimError invalidCursor, expiredCursor or invalidCount.
    */
   decode(token: string, expect: Omit<CursorClaims, 'inner'>, now = Date.now()): string {
-    const invalid = (): ScimError => cursorError('invalidCursor', 'Cursor value is invalid. Send an empty cursor to request the first page.')
+    const invalid = (): ScimError => new InvalidCursorError()
     const dot = token.indexOf('.')
     if (dot <= 0 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) throw invalid()
     const payload = token.slice(0, dot)
@@ -73,12 +97,17 @@ export class CursorCodec {
     } catch {
       throw invalid()
     }
+    // A valid signature proves who made a token, not that it is well formed: it may come from
+    // another version of this code, or from anyone holding the secret.
     if (!Array.isArray(fields) || fields.length !== 5) throw invalid()
-    const [inner, query, count, caller, issued] = fields as [string, string, number, string, number]
+    const [inner, query, count, caller, issued] = fields as unknown[]
+    if (typeof inner !== 'string' || typeof query !== 'string' || typeof caller !== 'string') throw invalid()
+    if (!Number.isSafeInteger(count) || (count as number) < 0 || !Number.isSafeInteger(issued)) throw invalid()
     if (caller !== expect.caller || query !== expect.query) throw invalid()
-    if (now - issued > this.#timeoutMs) throw cursorError('expiredCursor', 'Cursor has expired. Request the first page again.')
+    if ((issued as number) - now > FUTURE_SKEW_MS) throw invalid()
+    if (now - (issued as number) > this.#timeoutMs) throw cursorError('expiredCursor', 'Cursor has expired. Request the first page again.')
     if (count !== expect.count) {
-      throw cursorError('invalidCount', `Count value must equal the count of the initial query (${count})`)
+      throw cursorError('invalidCount', `Count value must equal the count of the initial query (${count as number})`)
     }
     return inner
   }

@@ -131,6 +131,17 @@ export class SensitiveError extends ScimError {
     super(403, 'ERR_SCIM_SENSITIVE', detail, 'sensitive', options)
   }
 }
+/**
+ * 400 invalidCursor (RFC 9865 §2.1, Table 3): a cursor that is unknown, forged, malformed, issued
+ * for another query or caller, or stamped in the future. Throw it from `listByCursor` for a cursor
+ * your adapter cannot parse; keep the default detail, so that every kind of bad cursor reads alike
+ * (RFC 9865 §5.2).
+ */
+export class InvalidCursorError extends ScimError {
+  constructor(detail = 'Cursor value is invalid. Send an empty cursor to request the first page.', options?: Opts) {
+    super(400, 'ERR_SCIM_INVALID_CURSOR', detail, 'invalidCursor', options)
+  }
+}
 /** 401: missing or invalid credentials. Carries `WWW-Authenticate` (RFC 7235 §4.1). */
 export class UnauthorizedError extends ScimError {
   constructor(detail = 'Authorization failure. The authorization header is invalid or missing.', options?: Opts) {

@@ -48,6 +48,7 @@ export {
   InvalidValueError,
   MutabilityError,
   InvalidVersionError,
+  InvalidCursorError,
   SensitiveError,
   UnauthorizedError,
   ForbiddenError,

@@ -5,7 +5,7 @@
  * `SqlAdapter` when a sort cannot be pushed down.
  * @module
  */
-import { InvalidValueError } from './errors'
+import { InvalidCursorError } from './errors'
 import { compareDefault, compareForSort } from './filter/compare'
 import type { SortSpec } from './adapter'
 
@@ -20,7 +20,7 @@ export interface KeysetPage<T> {
 /**
  * Sort `items` by the list order (`sort`, else created then id) and cut the page after (or, for a
  * previous-page cursor, before) the cursor's boundary.
- * @throws InvalidValueError for a cursor this function did not issue.
+ * @throws InvalidCursorError for a cursor this function did not issue (RFC 9865 §2.1).
  */
 export function keysetPage<T extends { view: Record<string, unknown> }>(
   items: T[],
@@ -34,15 +34,8 @@ export function keysetPage<T extends { view: Record<string, unknown> }>(
   let start = 0
   let end = Math.min(size, items.length)
   if (cursor !== undefined) {
-    let parsed: { d?: unknown; k?: unknown }
-    try {
-      parsed = JSON.parse(cursor) as typeof parsed
-    } catch {
-      throw new InvalidValueError('Malformed cursor')
-    }
-    if ((parsed.d !== 'n' && parsed.d !== 'p') || parsed.k === null || typeof parsed.k !== 'object') throw new InvalidValueError('Malformed cursor')
-    const boundary = parsed.k as Record<string, unknown>
-    if (parsed.d === 'n') {
+    const { d, boundary } = parseBoundary(cursor)
+    if (d === 'n') {
       start = items.findIndex((m) => cmp(m.view, boundary) > 0)
       if (start < 0) start = items.length
       end = Math.min(start + size, items.length)
@@ -68,4 +61,24 @@ export function keysetPage<T extends { view: Record<string, unknown> }>(
   if (last && end < items.length) result.nextCursor = JSON.stringify({ d: 'n', k: keyOf(last.view) })
   if (first && start > 0) result.previousCursor = JSON.stringify({ d: 'p', k: keyOf(first.view) })
   return result
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+
+/**
+ * The direction and boundary view of a cursor made by {@link keysetPage}: `{ d, k }` where `k`
+ * holds the boundary's `id`, `meta.created` and (when sorted) its top-level sort attribute.
+ * @throws InvalidCursorError for anything else.
+ */
+function parseBoundary(cursor: string): { d: 'n' | 'p'; boundary: Record<string, unknown> } {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(cursor)
+  } catch {
+    throw new InvalidCursorError()
+  }
+  if (!isObject(parsed) || (parsed['d'] !== 'n' && parsed['d'] !== 'p')) throw new InvalidCursorError()
+  const k = parsed['k']
+  if (!isObject(k) || typeof k['id'] !== 'string' || !isObject(k['meta']) || typeof k['meta']['created'] !== 'string') throw new InvalidCursorError()
+  return { d: parsed['d'], boundary: k }
 }

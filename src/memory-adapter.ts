@@ -46,6 +46,8 @@ export interface MemoryAdapterOptions<Ctx> {
 interface Entry {
   resourceType: string
   id: string
+  /** Writes to this resource so far (its own and membership-caused): 1 after create. */
+  revision: number
   version: string
   created: Date
   lastModified: Date
@@ -141,6 +143,17 @@ function readPath(attributes: Record<string, unknown>, path: string): unknown {
 }
 
 /**
+ * Move an entry to its next version. Versions count the entry's own writes (1 after create,
+ * membership-caused changes included, ETG-002), so an ETag says nothing about other resources or
+ * tenants (RFC 7232 §2.3: an entity tag identifies one representation of one resource). Ids are
+ * never reused, so a version never repeats for an id.
+ */
+function bump(e: Entry): void {
+  e.revision += 1
+  e.version = String(e.revision)
+}
+
+/**
  * An in-memory {@link ScimAdapter}: complete, fast, and the reference for adapter authors.
  *
  * @example
@@ -159,7 +172,6 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
   readonly #tenants = new Map<string, Tenant>()
   readonly #tenantOf: (ctx: Ctx) => string
   #seq = 0
-  #version = 0
 
   readonly #nestedGroups: boolean
 
@@ -178,10 +190,6 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     let t = this.#tenants.get(name)
     if (!t) this.#tenants.set(name, (t = { byId: new Map(), byType: new Map(), index: new Map(), memberOf: new Map() }))
     return t
-  }
-
-  #nextVersion(): string {
-    return (++this.#version).toString(36)
   }
 
   async get(q: GetQuery, ctx: Ctx): Promise<StoredResource | null> {
@@ -252,7 +260,8 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const e: Entry = {
       resourceType: q.resourceType,
       id: uuidv7(),
-      version: this.#nextVersion(),
+      revision: 1,
+      version: '1',
       created: now,
       lastModified: now,
       attributes,
@@ -279,7 +288,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     this.#indexEntry(t, e, false)
     const before = { ...e }
     e.attributes = attributes
-    e.version = this.#nextVersion()
+    bump(e)
     const now = Date.now()
     e.lastModified = new Date(Math.max(now, e.lastModified.getTime()))
     this.#indexEntry(t, e, true)
@@ -295,7 +304,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     for (const id of ids) {
       const m = t.byId.get(id)
       if (!m) continue
-      m.version = this.#nextVersion()
+      bump(m)
       m.lastModified = new Date(Math.max(Date.now(), m.lastModified.getTime()))
     }
   }
@@ -330,7 +339,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     for (const m of fresh) members.push(deepFreeze(m))
     const { members: _old, ...rest } = e.attributes
     e.attributes = Object.freeze(members.length > 0 ? { ...rest, members } : rest)
-    e.version = this.#nextVersion()
+    bump(e)
     e.lastModified = new Date(Math.max(Date.now(), e.lastModified.getTime()))
     for (const id of added) {
       let set = t.memberOf.get(id)
@@ -366,7 +375,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
         const kept = members.filter((m) => m.value !== e.id)
         const { members: _gone, ...rest } = g.attributes
         g.attributes = deepFreeze(kept.length > 0 ? { ...rest, members: kept } : rest)
-        g.version = this.#nextVersion()
+        bump(g)
         g.lastModified = new Date(Math.max(Date.now(), g.lastModified.getTime()))
         this.#indexEntry(t, g, true)
       }

@@ -62,6 +62,8 @@ export interface ScimRouterOptions<Ctx = DefaultContext, P = unknown> {
   /**
    * Authenticates every request (AUTH-001). Required: pass `bearerToken(...)`, your own function,
    * or the string `'none'` to deliberately serve without authentication (e.g. behind a gateway).
+   * A falsy result is 401; a thrown `ScimError` is answered as it is; anything else thrown (the
+   * credential could not be checked) is 503 with `Retry-After`.
    */
   authenticate: Authenticate<P> | 'none'
   /** Builds the adapter context from the request and principal. Default: `{ principal, tenant: principal.tenant }`. */

@@ -168,7 +168,9 @@ async function authenticate(
     principal = await options.authenticate(req)
   } catch (err) {
     if (isScimError(err)) throw err
-    throw new UnauthorizedError(undefined, { cause: err })
+    // The credential was not judged: its backend failed (AUTH-001 "throws", IDP-004). A 401 would
+    // make the IdP treat a good credential as revoked; 503 makes it retry.
+    throw new ServiceUnavailableError(5, 'Authentication is temporarily unavailable; retry later', { cause: err })
   }
   if (principal === null || principal === undefined || principal === false) {
     const challenge = (options.authenticate as unknown as Record<symbol, unknown>)[CHALLENGE]

@@ -5,8 +5,8 @@
  * @module
  */
 import type { CursorListQuery, ListQuery, SortSpec, StoredResource } from '../adapter'
-import { CursorCodec, cursorError } from '../cursor'
-import { InvalidFilterError, InvalidValueError, NotFoundError, ScimError, SensitiveError, TooManyError, isScimError } from '../errors'
+import { CursorCodec, cursorError, principalIdentity } from '../cursor'
+import { InvalidCursorError, InvalidFilterError, InvalidValueError, NotFoundError, ScimError, SensitiveError, TooManyError, isScimError } from '../errors'
 import { deliverEvents, deriveEvents } from '../events'
 import type { FilterNode } from '../filter/ast'
 import { compileFilter } from '../filter/evaluate'
@@ -162,10 +162,9 @@ async function cursorQuery(
   const projection = compileProjection(rt, params.attributes, params.excludedAttributes)
   const query = CursorCodec.digest([rt.name, params.filter ?? null, sort?.attribute.path ?? null, sort?.order ?? null, params.attributes ?? null, params.excludedAttributes ?? null])
   const tenant = (call.ctx as { tenant?: unknown } | null | undefined)?.tenant
-  const caller = CursorCodec.digest([typeof tenant === 'string' ? tenant : null, call.principal ?? null])
-  if (params.cursor !== '' && !/^[A-Za-z0-9._~-]+$/.test(params.cursor as string)) {
-    throw cursorError('invalidCursor', 'Cursor value is invalid. Send an empty cursor to request the first page.')
-  }
+  // LST-082: bound to who is asking (tenant, stable principal identity), not to the credential.
+  const caller = CursorCodec.digest([typeof tenant === 'string' ? tenant : null, principalIdentity(call.principal)])
+  if (params.cursor !== '' && !/^[A-Za-z0-9._~-]+$/.test(params.cursor as string)) throw new InvalidCursorError()
   const inner = params.cursor === '' ? undefined : codec.decode(params.cursor as string, { query, count, caller })
   const q: CursorListQuery = { resourceType: rt.name, count }
   if (filter) q.filter = filter

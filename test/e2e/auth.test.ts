@@ -80,6 +80,30 @@ describe.each(VARIANTS)('Authentication and tenants: $name', (v) => {
     expectError(await request(a).post(v.mount + '/Users').set('X-Role', 'reader').set('Content-Type', 'application/scim+json').send('{}'), 403)
   })
 
+  it('AUTH-001/IDP-004: an authenticate that throws (its backend is down) → 503 with Retry-After, not 401; false → 401', async () => {
+    let calls = 0
+    const down = makeApp(v, {
+      authenticate: async () => {
+        calls++
+        throw new Error('ECONNREFUSED 10.0.0.5:6379')
+      },
+    })
+    const r = await request(down).get(v.mount + '/Users').set('Authorization', 'Bearer whatever')
+    expectError(r, 503)
+    expect(Number(r.headers['retry-after'])).toBeGreaterThan(0)
+    expect(r.headers['www-authenticate']).toBeUndefined()
+    expect(JSON.stringify(r.body)).not.toContain('ECONNREFUSED') // internals never reach the client
+    expect(calls).toBe(1)
+    const sync = makeApp(v, {
+      authenticate: () => {
+        throw new TypeError('backend client not initialised')
+      },
+    })
+    expectError(await request(sync).get(v.mount + '/Users'), 503)
+    const no = makeApp(v, { authenticate: () => false })
+    expectError(await request(no).get(v.mount + '/Users'), 401)
+  })
+
   describe('AUTH-004: tenants through bearerToken({token: {tenant}})', () => {
     const make = () => {
       const a = makeApp(v, { authenticate: bearerToken({ tokA: { tenant: 'a' }, tokB: { tenant: 'b' } }) })

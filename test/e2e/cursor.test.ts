@@ -1,5 +1,6 @@
 /** RFC 9865 cursor pagination (LST-080..084, DSC-014) over MemoryAdapter's keyset cursors. */
-import { MemoryAdapter, bearerToken } from '../../src'
+import { createHash, createHmac, generateKeyPairSync, sign } from 'node:crypto'
+import { MemoryAdapter, bearerToken, jwtBearer } from '../../src'
 import { LIST, USER, VARIANTS, client, expectError, makeApp } from './harness'
 import request from 'supertest'
 
@@ -130,5 +131,130 @@ describe('cursor binding and expiry', () => {
     const p1 = await one.get('/Users?cursor&count=1')
     expect((await two.get(`/Users?cursor=${p1.body.nextCursor}&count=1`)).body.Resources[0].userName).toBe('s2')
     expectError(await other.get(`/Users?cursor=${p1.body.nextCursor}&count=1`), 400, 'invalidCursor')
+  })
+})
+
+/**
+ * Cursors signed with the router's key but not made by it: the inner (adapter) cursor or the
+ * token's own fields are malformed. RFC 9865 §2.1: a cursor the service provider cannot use is
+ * 400 `invalidCursor`, never a 500, on every store.
+ */
+describe('validly signed but malformed cursors', () => {
+  const v = VARIANTS[3]!
+  const SECRET = 'test-cursor-secret'
+  const key = createHash('sha256').update(SECRET).digest()
+  const sign = (fields: unknown): string => {
+    const payload = Buffer.from(JSON.stringify(fields)).toString('base64url')
+    return `${payload}.${createHmac('sha256', key).update(payload).digest('base64url')}`
+  }
+  /** The fields of a real token, after checking that `sign` reproduces its signature. */
+  const fieldsOf = (token: string): [string, string, number, string, number] => {
+    const fields = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8'))
+    expect(sign(fields)).toBe(token)
+    return fields
+  }
+
+  it.each([
+    ['default order', ''],
+    ['sortBy=userName', '&sortBy=userName'],
+    ['sortBy=active (boolean)', '&sortBy=active'],
+    ['sortBy=meta.lastModified (dateTime)', '&sortBy=meta.lastModified&sortOrder=descending'],
+    ['sortBy=groups.display (sorted in memory on SQL)', '&sortBy=groups.display'],
+  ])('RFC 9865 §2.1: a malformed adapter cursor is 400 invalidCursor, not 500 (%s)', async (_n, sort) => {
+    const c = client(v, makeApp(v, { cursorSecret: SECRET }))
+    await seed(c, ['m1', 'm2', 'm3'])
+    const p1 = await c.get(`/Users?cursor&count=1${sort}`)
+    expect(p1.status).toBe(200)
+    const [inner, query, count, caller, issued] = fieldsOf(p1.body.nextCursor)
+    // The real inner cursor works when re-signed (the helper is faithful).
+    expect((await c.get(`/Users?cursor=${sign([inner, query, count, caller, issued])}&count=1${sort}`)).status).toBe(200)
+    const malformed = [
+      'null',
+      '[]',
+      '"n"',
+      '42',
+      'not json',
+      '{}',
+      '{"d":"n"}',
+      '{"d":"n","k":{}}',
+      '{"d":"n","k":null}',
+      '{"d":"p","k":{"id":5,"meta":{"created":[]}}}',
+      '{"d":"n","c":"x","i":"a"}',
+      '{"d":"n","c":1,"i":"a\\u0000b"}',
+      '{"d":"n","c":1e300,"i":"a"}',
+      '{"d":"n","c":1,"i":"a","k":"not-a-value-of-that-type"}',
+      '{"d":"n","c":1,"i":"a","k":{"x":1}}',
+      '{"d":"n","c":1,"i":"a","k":"\\u0000"}',
+      '{"d":"n","c":1,"i":"a","k":12345678901234567890}',
+      '{"d":"n","c":1,"i":"a","k":true}',
+    ]
+    for (const m of malformed) {
+      const r = await c.get(`/Users?cursor=${sign([m, query, count, caller, Date.now()])}&count=1${sort}`)
+      if (r.status === 200) continue // some shapes are a usable boundary for some stores (e.g. a key of the right type)
+      expect([m, r.status, r.body.scimType]).toEqual([m, 400, 'invalidCursor'])
+    }
+    // A non-string inner cursor, or wrong types in the token's own fields.
+    for (const fields of [
+      [42, query, count, caller, issued],
+      [{ d: 'n' }, query, count, caller, issued],
+      [inner, query, String(count), caller, issued],
+      [inner, query, count, caller, 'yesterday'],
+      [inner, query, count, caller, null],
+      [inner, query, count, caller],
+    ]) {
+      expectError(await c.get(`/Users?cursor=${sign(fields)}&count=1${sort}`), 400, 'invalidCursor')
+    }
+  })
+})
+
+describe('cursor lifetime and caller binding', () => {
+  const v = VARIANTS[3]!
+
+  it('RFC 9865 §2.1 / LST-081: a cursor stamped in the future is rejected, not valid for ever', async () => {
+    const c = client(v, makeApp(v))
+    await seed(c, ['f1', 'f2'])
+    const real = Date.now
+    const spy = jest.spyOn(Date, 'now').mockImplementation(() => real() + 24 * 3600 * 1000)
+    let p1
+    try {
+      p1 = await c.get('/Users?cursor&count=1')
+    } finally {
+      spy.mockRestore()
+    }
+    expect(p1.status).toBe(200)
+    expectError(await c.get(`/Users?cursor=${p1.body.nextCursor}&count=1`), 400, 'invalidCursor')
+    // A cursor issued now still works (the check is not simply "reject everything").
+    const p2 = await c.get('/Users?cursor&count=1')
+    expect((await c.get(`/Users?cursor=${p2.body.nextCursor}&count=1`)).status).toBe(200)
+  })
+
+  it('LST-082 (RFC 9865 §5.2): cursors are bound to the subject and tenant, so a renewed JWT keeps them; another subject or tenant is rejected', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const ISS = 'https://issuer.example/'
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k', alg: 'ES256', use: 'sig' }
+    const token = (claims: Record<string, unknown>): string => {
+      const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url')
+      const head = enc({ alg: 'ES256', typ: 'JWT', kid: 'k' })
+      const body = enc({ iss: ISS, aud: 'scim', ...claims })
+      return `${head}.${body}.${sign('sha256', Buffer.from(`${head}.${body}`), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`
+    }
+    const app = makeApp(v, {
+      authenticate: jwtBearer({ jwks: { keys: [jwk] }, issuer: ISS, audience: 'scim' }),
+      context: (_req: unknown, p: { claims: Record<string, unknown> }) => ({ tenant: String(p.claims['tid']) }),
+    })
+    const as = (t: string) => (path: string) => request(app).get(v.mount + path).set('Authorization', `Bearer ${t}`)
+    const t0 = Math.floor(Date.now() / 1000)
+    const first = as(token({ sub: 'svc', tid: 't1', iat: t0 - 10, exp: t0 + 60, jti: 'a' }))
+    for (const userName of ['j1', 'j2', 'j3']) {
+      expect((await request(app).post(`${v.mount}/Users`).set('Authorization', `Bearer ${token({ sub: 'svc', tid: 't1', exp: t0 + 60 })}`).send({ userName })).status).toBe(201)
+    }
+    const p1 = await first('/Users?cursor&count=1')
+    expect(p1.status).toBe(200)
+    const renewed = as(token({ sub: 'svc', tid: 't1', iat: t0, exp: t0 + 3600, jti: 'b', scp: 'x' }))
+    const p2 = await renewed(`/Users?cursor=${p1.body.nextCursor}&count=1`)
+    expect(p2.status).toBe(200)
+    expect(p2.body.Resources.map((r: { userName: string }) => r.userName)).toEqual(['j2'])
+    expectError(await as(token({ sub: 'someone-else', tid: 't1', exp: t0 + 60 }))(`/Users?cursor=${p1.body.nextCursor}&count=1`), 400, 'invalidCursor')
+    expectError(await as(token({ sub: 'svc', tid: 't2', exp: t0 + 60 }))(`/Users?cursor=${p1.body.nextCursor}&count=1`), 400, 'invalidCursor')
   })
 })

@@ -2,7 +2,8 @@
  * Versioning and ETags (scim-requirements §8, RFC 7644 §3.14, RFC 7232): ETag headers, If-Match,
  * If-None-Match, weak comparison, malformed tags, and atomic check-and-write.
  */
-import { MemoryAdapter } from '../../src'
+import request from 'supertest'
+import { MemoryAdapter, bearerToken } from '../../src'
 import { GROUP, USER, VARIANTS, client, expectError, makeApp, type Client } from './harness'
 import { noHost, seed } from './fixtures'
 
@@ -367,5 +368,66 @@ describe('ETG-002: a User’s version changes when its groups change', () => {
     expect(after.body.groups).toHaveLength(1)
     expect(after.headers['etag'] as string).not.toBe(v0)
     expect((await c.get(`/Users/${u.body.id}`).set('If-None-Match', v0)).status).toBe(200)
+  })
+})
+
+describe('ETG-001: versions are per resource; an ETag reveals nothing about other resources or tenants', () => {
+  const v = VARIANTS[0]!
+  const patchOp = (path: string, value: unknown, op = 'replace') => ({
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+    Operations: [{ op, path, value }],
+  })
+
+  /**
+   * The ETags tenant A sees for one user over a fixed sequence of its own writes (create, PATCH,
+   * membership change, PATCH), optionally with other writes in between: in tenant B, and on other
+   * resources of tenant A. RFC 7644 §3.14 / RFC 7232 §2.3: an entity tag identifies a version of
+   * one resource; it must not be derived from a counter shared with other resources.
+   */
+  async function etagsOfA(noise: boolean): Promise<string[]> {
+    const app = makeApp(v, { authenticate: bearerToken({ 'tok-a': { tenant: 'a' }, 'tok-b': { tenant: 'b' } }) })
+    const as = (token: string) => ({
+      post: (path: string, body: object) => request(app).post(v.mount + path).set('Authorization', `Bearer ${token}`).send(body),
+      patch: (path: string, body: object) => request(app).patch(v.mount + path).set('Authorization', `Bearer ${token}`).send(body),
+      get: (path: string) => request(app).get(v.mount + path).set('Authorization', `Bearer ${token}`),
+    })
+    const a = as('tok-a')
+    const b = as('tok-b')
+    const busy = async (): Promise<void> => {
+      if (!noise) return
+      for (let i = 0; i < 3; i++) {
+        const other = await b.post('/Users', { schemas: [USER], userName: `b-${i}-${Math.random()}` })
+        expect(other.status).toBe(201)
+        expect((await b.patch(`/Users/${other.body.id}`, patchOp('title', 'x'))).status).toBe(200)
+        const sibling = await a.post('/Users', { schemas: [USER], userName: `a-${i}-${Math.random()}` })
+        expect((await a.patch(`/Users/${sibling.body.id}`, patchOp('title', 'y'))).status).toBe(200)
+      }
+    }
+    const tags: string[] = []
+    await busy()
+    const u = await a.post('/Users', { schemas: [USER], userName: 'watched' })
+    expect(u.status).toBe(201)
+    tags.push(u.headers['etag'] as string)
+    await busy()
+    const p = await a.patch(`/Users/${u.body.id}`, patchOp('title', 'one'))
+    tags.push(p.headers['etag'] as string)
+    await busy()
+    // ETG-002: joining a group changes the user's representation, hence its version, by one write.
+    const g = await a.post('/Groups', { schemas: [GROUP], displayName: 'watchers', members: [{ value: u.body.id }] })
+    expect(g.status).toBe(201)
+    tags.push((await a.get(`/Users/${u.body.id}`)).headers['etag'] as string)
+    await busy()
+    tags.push(g.headers['etag'] as string)
+    const p2 = await a.patch(`/Users/${u.body.id}`, patchOp('title', 'two'))
+    tags.push(p2.headers['etag'] as string)
+    return tags
+  }
+
+  it('writes in tenant B and on other resources of tenant A do not change the ETags of an A resource', async () => {
+    const quiet = await etagsOfA(false)
+    const noisy = await etagsOfA(true)
+    for (const t of quiet) expect(t).toMatch(ETAG)
+    expect(new Set(quiet.filter((_, i) => i !== 3)).size).toBe(4) // every write of the user is a new version
+    expect(noisy).toEqual(quiet)
   })
 })

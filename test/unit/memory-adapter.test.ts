@@ -38,7 +38,7 @@ describe('MemoryAdapter (the reference adapter, CONVENTIONS §4)', () => {
     await expect(m.delete({ resourceType: 'User', id: 'x' }, A)).rejects.toMatchObject({ status: 404 })
   })
 
-  it('versions never repeat, across resources and writes; created stays, lastModified never goes back', async () => {
+  it('versions never repeat for a resource; created stays, lastModified never goes back', async () => {
     const seen = new Set<string>()
     const u = await user('a@x.com')
     seen.add(u.version)
@@ -50,8 +50,26 @@ describe('MemoryAdapter (the reference adapter, CONVENTIONS §4)', () => {
       expect(cur.created.getTime()).toBe(u.created.getTime())
       expect(cur.lastModified.getTime()).toBeGreaterThanOrEqual(u.lastModified.getTime())
     }
-    const other = await user('z@x.com', B)
-    expect(seen.has(other.version)).toBe(false)
+  })
+
+  it('ETG-001/ETG-002: a version counts the resource\'s own writes (membership changes included), nothing else', async () => {
+    // One process-wide counter would let a tenant read another tenant's write rate from its ETags.
+    const u = await user('own@x.com')
+    expect(u.version).toBe('1')
+    for (let i = 0; i < 5; i++) await user(`noise${i}@x.com`, B)
+    const other = await user('sibling@x.com')
+    expect(other.version).toBe('1')
+    const r = await m.replace({ resourceType: 'User', id: u.id, attributes: { userName: 'own@x.com', title: 't' }, unique: UNIQUE }, A)
+    expect(r.version).toBe('2')
+    const g = await m.create({ resourceType: 'Group', attributes: { displayName: 'G', members: [{ value: u.id }] }, unique: [] }, A)
+    expect(g.version).toBe('1')
+    expect((await m.get({ resourceType: 'User', id: u.id }, A))?.version).toBe('3') // its groups changed
+    await m.modifyMembers({ resourceType: 'Group', id: g.id, add: [other.id], remove: [u.id] }, A)
+    expect((await m.get({ resourceType: 'User', id: u.id }, A))?.version).toBe('4')
+    expect((await m.get({ resourceType: 'User', id: other.id }, A))?.version).toBe('2')
+    expect((await m.get({ resourceType: 'Group', id: g.id }, A))?.version).toBe('2')
+    await m.delete({ resourceType: 'User', id: other.id }, A)
+    expect((await m.get({ resourceType: 'Group', id: g.id }, A))?.version).toBe('3') // EP-053: it lost a member
   })
 
   it('uniqueness is case-insensitive with NFC, freed by delete and by rename', async () => {
