@@ -290,7 +290,10 @@ function route(
   call: Call,
 ): Promise<Reply> {
   const head = segments[0]
-  if (isRoot) return rootQuery(svc, call, head === undefined ? queryParams(call.query) : parseSearchRequest(requireObject(call.body)))
+  if (isRoot) {
+    if (head === undefined) return rootQuery(svc, call, queryParams(call.query), true)
+    return rootQuery(svc, call, parseSearchRequest(requireObject(call.body)), false)
+  }
   if (head === 'Bulk') {
     if (method !== 'POST' || segments.length > 1) throw notImplemented('POST')
     return runBulk(svc, call, (m, segs, c) => execute(svc, m, segs, c))
