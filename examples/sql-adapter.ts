@@ -45,7 +45,8 @@
  * transaction (SQLite: BEGIN IMMEDIATE on a serialised connection; PostgreSQL: one pooled client
  * per transaction, retried on deadlock/serialization failure). A Group write that changes who is
  * in it (or renames it) also bumps the version and last_modified of the members whose derived
- * `groups` changed, in the same transaction (ETG-002), like MemoryAdapter.
+ * `groups` changed, and renaming a resource (`displayName`, else `userName`) bumps the groups whose
+ * `members[].display` it changes, in the same transaction (ETG-002), like MemoryAdapter.
  * @module
  */
 import type { Pool, PoolClient } from 'pg'
@@ -1021,16 +1022,15 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const k = this.#keys(q.resourceType, doc)
     return this.#write(async (tx) => {
       const R = raw(this.#t.resources)
-      // A renamed group changes every member's derived groups[].display (ETG-002): read the old
-      // name first, locking the row (PostgreSQL) so that it is still the old name at the UPDATE.
-      let oldName: unknown
-      if (members) {
-        const old = await this.#q(
-          tx,
-          sql`SELECT ${this.#jsonText('r', 'displayName')} AS name FROM ${R} r WHERE r.tenant = ${tenant} AND r.id = ${q.id} AND r.resource_type = ${q.resourceType}${raw(this.#pg ? ' FOR UPDATE' : '')}`,
-        )
-        oldName = old[0]?.['name'] ?? undefined
-      }
+      // ETG-002: a renamed group changes every member's derived groups[].display, and a renamed
+      // resource the members[].display (displayName, else userName; RES-061) of every group it is
+      // in. Read the old name first, locking the row (PostgreSQL) so it is still the old name at
+      // the UPDATE.
+      const old = await this.#q(
+        tx,
+        sql`SELECT COALESCE(${this.#jsonText('r', 'displayName')}, ${this.#jsonText('r', 'userName')}) AS name FROM ${R} r WHERE r.tenant = ${tenant} AND r.id = ${q.id} AND r.resource_type = ${q.resourceType}${raw(this.#pg ? ' FOR UPDATE' : '')}`,
+      )
+      const oldName: unknown = old[0]?.['name'] ?? undefined
       const cas = q.expectedVersion !== undefined ? sql` AND version = ${versionNumber(q.expectedVersion)}` : raw('')
       const rows = (await this.#q(
         tx,
@@ -1042,13 +1042,16 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       if (rows.length === 0) await this.#missOrStale(tx, tenant, q.resourceType, q.id)
       await this.#writeUnique(tx, tenant, q.resourceType, q.id, doc, q.unique, true)
       await this.#writeValues(tx, tenant, q.resourceType, q.id, doc, true)
-      if (members) {
-        const name = typeof doc['displayName'] === 'string' ? doc['displayName'] : undefined
-        const touched = await this.#writeMembers(tx, tenant, q.id, members, true, name !== oldName)
-        await this.#touch(tx, tenant, touched)
-        return (await this.#hydrate(tx, tenant, await this.#reread(tx, tenant, rows, touched)))[0]!
+      const name = doc['displayName'] ?? doc['userName']
+      const renamed = (typeof name === 'string' ? name : undefined) !== oldName
+      const touched = members ? await this.#writeMembers(tx, tenant, q.id, members, true, renamed) : []
+      if (renamed) {
+        const groups = await this.#q(tx, sql`SELECT group_id FROM ${raw(this.#t.members)} WHERE tenant = ${tenant} AND member_id = ${q.id}`)
+        touched.push(...groups.map((g) => g['group_id'] as string))
       }
-      return (await this.#hydrate(tx, tenant, rows))[0]!
+      if (touched.length === 0) return (await this.#hydrate(tx, tenant, rows))[0]!
+      await this.#touch(tx, tenant, touched)
+      return (await this.#hydrate(tx, tenant, await this.#reread(tx, tenant, rows, touched)))[0]!
     })
   }
 

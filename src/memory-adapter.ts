@@ -121,6 +121,11 @@ function membershipChange(before: Entryish | undefined, after: Entryish | undefi
   return out
 }
 
+/** What a Group shows as `members[].display` for this resource (RES-061): displayName, else userName. */
+function memberDisplay(e: Entryish): unknown {
+  return e.attributes['displayName'] ?? e.attributes['userName']
+}
+
 /**
  * The key of an indexed value, prepared exactly as the filter evaluator prepares strings
  * (FLT-020): NFC when caseExact, else folded (for `userName` the PRECIS-like upper-then-lower fold
@@ -293,6 +298,8 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     e.lastModified = new Date(Math.max(now, e.lastModified.getTime()))
     this.#indexEntry(t, e, true)
     this.#touchMembers(t, membershipChange(before, e))
+    // ETG-002: a new displayName (or userName) is a new members[].display in every group it is in.
+    if (memberDisplay(before) !== memberDisplay(e)) this.#touchMembers(t, t.memberOf.get(e.id) ?? [])
     return this.#export(t, e)
   }
 
@@ -498,7 +505,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       else if (members) {
         attributes['members'] = members.map((m) => {
           const target = t.byId.get(m['value'] as string)
-          const display = target?.attributes['displayName'] ?? target?.attributes['userName']
+          const display = target ? memberDisplay(target) : undefined
           return typeof display === 'string' ? { ...m, display } : m
         })
       }

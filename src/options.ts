@@ -109,7 +109,7 @@ export interface ScimRouterOptions<Ctx = DefaultContext, P = unknown> {
   putPreserve?: string[]
   /** Keep Group `members` when a PUT omits them (RES-041). Default false: omitted means none. */
   preserveMembersOnPut?: boolean
-  /** Attribute paths that may not appear in a GET filter (403 sensitive, LST-012). Default none. */
+  /** Attribute paths that may not appear in a GET filter, `GET {base}/` included (403 sensitive, LST-012). Default none. */
   sensitiveFilterAttributes?: string[]
   /** Filter limits (FLT-008). */
   filterLimits?: Partial<FilterLimits>
@@ -146,7 +146,8 @@ export interface ScimRouterOptions<Ctx = DefaultContext, P = unknown> {
   bulk?: boolean | { maxOperations?: number; maxPayloadSize?: number }
   /**
    * Most resources the router scans when it evaluates a filter the adapter cannot
-   * (`canFilter` false); beyond it the query is answered 400 tooMany. Default 10000.
+   * (`canFilter` false), or merges in memory for a sorted root query (RFC 7644 §3.4.2.1); beyond
+   * it the query is answered 400 tooMany. Default 10000.
    */
   scanLimit?: number
 }

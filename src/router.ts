@@ -49,8 +49,26 @@ const logError = createDebug('scim:error')
 export type ScimMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void
 
 const DISCOVERY = new Set(['ServiceProviderConfig', 'ResourceTypes', 'Schemas'])
-/** EP-003/DSC-012: the SCIM 1.1 plural (Okta's on-premises agent) and the Microsoft reference collection's name. */
-const DISCOVERY_ALIASES: Record<string, string> = { ServiceProviderConfigs: 'ServiceProviderConfig', serviceConfiguration: 'ServiceProviderConfig' }
+/**
+ * Fixed endpoint names by lower-cased spelling (EP-002: matched case-insensitively, as the Microsoft
+ * reference collection sends `GET /users`), with EP-003/DSC-012's aliases: the SCIM 1.1 plural
+ * (Okta's on-premises agent) and the reference collection's `serviceConfiguration`.
+ */
+const FIXED_ENDPOINTS = new Map(
+  [
+    ...[...DISCOVERY, 'Bulk', 'Me', '.search'].map((name) => [name, name] as const),
+    ['ServiceProviderConfigs', 'ServiceProviderConfig'] as const,
+    ['serviceConfiguration', 'ServiceProviderConfig'] as const,
+  ].map(([spelling, name]) => [spelling.toLowerCase(), name]),
+)
+
+/**
+ * The canonical spelling of the endpoint segment `head` (RFC 7644 §3.2), or `head` unchanged when it
+ * names no endpoint. Only endpoint names are folded; ids stay case-exact (EP-022).
+ */
+function canonicalEndpoint(svc: Service, head: string): string {
+  return FIXED_ENDPOINTS.get(head.toLowerCase()) ?? svc.registry.bySegment(head)?.segment ?? head
+}
 
 function toSchema(input: SchemaInput): SchemaDefinition {
   if (typeof input?.id !== 'string' || !/^urn:[^\s]+$/i.test(input.id)) {
@@ -188,7 +206,7 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH'])
  */
 export async function execute(svc: Service, method: string, segments: readonly string[], call: Call): Promise<Reply> {
   const head = segments[0] as string
-  const rt: CompiledResourceType | undefined = svc.registry.bySegment(head)
+  const rt: CompiledResourceType | undefined = svc.registry.bySegment(head) // case-insensitive (EP-002)
   if (!rt) throw new NotFoundError(`Unknown endpoint '/${head}'`)
   const id = segments[1]
   if (segments.length > 2) throw new NotFoundError('Unknown endpoint')
@@ -197,7 +215,7 @@ export async function execute(svc: Service, method: string, segments: readonly s
     if (method === 'POST') return createResource(svc, call, rt)
     throw notImplemented('GET, POST')
   }
-  if (id === '.search') {
+  if (id.toLowerCase() === '.search') {
     if (method === 'POST') return searchResources(svc, call, rt)
     throw notImplemented('POST')
   }
@@ -220,9 +238,8 @@ async function dispatch(svc: Service, options: ScimRouterOptions<unknown, unknow
   const split = splitPath(req.url ?? '/')
   if (!split) throw new NotFoundError('Malformed request path')
   const { query } = split
-  let segments = split.segments
-  const alias = segments[0] !== undefined ? DISCOVERY_ALIASES[segments[0]] : undefined
-  if (alias && segments.length === 1) segments = [alias]
+  const segments = split.segments
+  if (segments[0] !== undefined) segments[0] = canonicalEndpoint(svc, segments[0])
   const method = (req.method ?? 'GET').toUpperCase()
   const head = segments[0]
   const isDiscovery = head !== undefined && DISCOVERY.has(head)
@@ -275,7 +292,10 @@ function route(
   call: Call,
 ): Promise<Reply> {
   const head = segments[0]
-  if (isRoot) return rootQuery(svc, call, head === undefined ? queryParams(call.query) : parseSearchRequest(requireObject(call.body)))
+  if (isRoot) {
+    if (head === undefined) return rootQuery(svc, call, queryParams(call.query), true)
+    return rootQuery(svc, call, parseSearchRequest(requireObject(call.body)), false)
+  }
   if (head === 'Bulk') {
     if (method !== 'POST' || segments.length > 1) throw notImplemented('POST')
     return runBulk(svc, call, (m, segs, c) => execute(svc, m, segs, c))

@@ -594,6 +594,23 @@ export function describeAdapterConformance<Ctx = unknown>(
           same(ids(byMember.resources), [g.id])
         })
 
+        test('members[].display is displayName, else userName; renaming a member changes the group\'s version (RES-061, ETG-002)', async (a, A) => {
+          const u = await createUser(a, A, { userName: 'plain' })
+          const g = await a.create({ resourceType: 'Group', attributes: { displayName: 'Shown', members: [{ value: u.id }] }, unique: [] }, A)
+          const display = async (): Promise<[unknown, string | undefined]> => {
+            const got = await a.get({ resourceType: 'Group', id: g.id }, A)
+            return [(got?.attributes['members'] as Record<string, unknown>[])[0]!['display'], got?.version]
+          }
+          const [first, v1] = await display()
+          assert.equal(first, 'plain', 'userName when there is no displayName')
+          await a.replace({ resourceType: 'User', id: u.id, attributes: { userName: 'plain', title: 'x' }, unique: [] }, A)
+          assert.equal((await display())[1], v1, 'an edit that leaves the display alone keeps the group version')
+          await a.replace({ resourceType: 'User', id: u.id, attributes: { userName: 'plain', displayName: 'Plain Person' }, unique: [] }, A)
+          const [renamed, v2] = await display()
+          assert.equal(renamed, 'Plain Person')
+          assert.notEqual(v2, v1, 'the group representation changed, so its version did')
+        })
+
         test('deleting a user removes it from every group and changes those groups\' versions', async (a, A) => {
           const u1 = await createUser(a, A, { userName: 'gone' })
           const u2 = await createUser(a, A, { userName: 'stays' })

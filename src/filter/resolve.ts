@@ -183,3 +183,71 @@ function typedValue(node: ParsedCompare, attribute: AttributeInfo): CompareValue
       throw typeError(node, attribute, `The operator '${op}' is not supported`)
   }
 }
+
+/**
+ * Resolve a parsed filter for one resource type of a multi-type (root) query (RFC 7644 §3.4.2.1,
+ * FLT-013): a comparison on an attribute the type does not define is evaluated "as if there is no
+ * attribute value" (§3.4.2.2), so it is false (`eq null` true), and the tree is simplified around
+ * that constant. Returns `true` (every resource of the type matches), `false` (none does) or the
+ * filter left to evaluate. `onResolved` sees every subtree that did resolve, before simplification
+ * (the sensitive-attribute check, LST-012). Errors other than an undefined attribute still throw.
+ */
+export function resolveForType(
+  node: ParsedFilter,
+  rt: CompiledResourceType,
+  onResolved?: (resolved: FilterNode) => void,
+): FilterNode | boolean {
+  switch (node.type) {
+    case 'and':
+    case 'or': {
+      const absorbing = node.type === 'or' // `true` absorbs an or, `false` an and
+      const kept: FilterNode[] = []
+      let absorbed = false
+      for (const f of node.filters) {
+        const r = resolveForType(f, rt, onResolved)
+        if (r === absorbing) absorbed = true
+        else if (r !== !absorbing) kept.push(r as FilterNode)
+      }
+      if (absorbed) return absorbing
+      if (kept.length === 0) return !absorbing
+      return kept.length === 1 ? (kept[0] as FilterNode) : { type: node.type, filters: kept }
+    }
+    case 'not': {
+      const r = resolveForType(node.filter, rt, onResolved)
+      return typeof r === 'boolean' ? !r : { type: 'not', filter: r }
+    }
+    case 'valuePath':
+    case 'present':
+    case 'compare': {
+      if (!definesTop(rt, node.path)) {
+        if (node.type !== 'compare' || node.valueKind !== 'null') return false
+        if (node.op === 'eq' || node.op === 'ne') return node.op === 'eq' // FLT-029: `eq null` is `not pr`
+        throw new InvalidFilterError(`The operator '${node.op}' cannot be used with null (only eq and ne)`)
+      }
+      const resolved = resolveFilter(node, rt)
+      onResolved?.(resolved)
+      return resolved
+    }
+  }
+}
+
+/** Whether `rt` defines the attribute a top-level path names (ambiguous names count: they fail later). */
+function definesTop(rt: CompiledResourceType, path: ParsedAttrPath): boolean {
+  try {
+    return rt.resolveText(path.text) !== undefined
+  } catch (err) {
+    if (err instanceof AmbiguousAttributeError) return true
+    throw err
+  }
+}
+
+/** Top-level attribute paths a parsed filter names (valuePath contents are relative, so not listed). */
+export function topLevelPaths(node: ParsedFilter, out: ParsedAttrPath[] = []): ParsedAttrPath[] {
+  const stack: ParsedFilter[] = [node]
+  for (let n = stack.pop(); n; n = stack.pop()) {
+    if (n.type === 'and' || n.type === 'or') stack.push(...n.filters)
+    else if (n.type === 'not') stack.push(n.filter)
+    else out.push(n.path)
+  }
+  return out
+}

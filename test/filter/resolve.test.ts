@@ -1,5 +1,7 @@
 /** Resolution and normalisation of filters against the schema (FLT-010..035). */
 import { parseFilter, type FilterNode } from '../../src/filter'
+import { parseFilterSyntax } from '../../src/filter/parse'
+import { resolveForType } from '../../src/filter/resolve'
 import { ENTERPRISE_USER_SCHEMA, groups, users } from './fixtures'
 import { createRegistry } from '../../src/schema/registry'
 import { defineAttribute } from '../../src/schema/types'
@@ -127,5 +129,36 @@ describe('FLT-029/030/035 normalisation', () => {
     expect(n.type).toBe('valuePath')
     if (n.type !== 'valuePath' || n.filter.type !== 'and') throw new Error('shape')
     for (const leaf of n.filter.filters) expect(leaf.type === 'compare' && leaf.attribute.parent).toBe(n.attribute)
+  })
+})
+
+describe('resolveForType: root queries, one type at a time (RFC 7644 §3.4.2.2, FLT-013)', () => {
+  const forGroups = (f: string) => resolveForType(parseFilterSyntax(f), groups)
+  test.each<[string, boolean | string]>([
+    ['userName eq "a"', false],
+    ['userName ne "a"', false], // FLT-027: no value matches no comparison, ne included
+    ['userName pr', false],
+    ['not (userName pr)', true],
+    ['userName eq null', true], // FLT-029: eq null is not pr
+    ['userName ne null', false],
+    ['emails[type eq "work"]', false],
+    ['userName eq "a" or displayName eq "Team"', 'compare'],
+    ['userName eq "a" and displayName eq "Team"', false],
+    ['not (userName eq "a") and displayName eq "Team"', 'compare'],
+    ['not (userName eq "a" or title pr)', true],
+    ['(userName pr or title pr) or members pr', 'present'],
+    ['displayName eq "A" or displayName eq "B" or userName pr', 'or'],
+  ])('%s on Groups → %s', (f, want) => {
+    const got = forGroups(f)
+    if (typeof want === 'boolean') expect(got).toBe(want)
+    else expect(got).toMatchObject({ type: want })
+  })
+  test('defined attributes resolve as usual and are reported; other errors still throw', () => {
+    const seen: string[] = []
+    const got = resolveForType(parseFilterSyntax('displayName eq "x" or userName pr'), groups, (n) => seen.push(n.type))
+    expect(got).toMatchObject({ type: 'compare', attribute: { path: 'displayName' }, value: 'x' })
+    expect(seen).toEqual(['compare'])
+    expect(() => forGroups('displayName gt 5')).toThrow(expect.objectContaining({ scimType: 'invalidFilter' }))
+    expect(() => forGroups('userName gt null')).toThrow(expect.objectContaining({ scimType: 'invalidFilter' }))
   })
 })

@@ -722,6 +722,12 @@ const cases: Case[] = [
     expect: { ...U3, nickName: 'N' },
   },
   {
+    id: 'PAT-051 the core URN as a container holds core attributes',
+    fixture: 'U1',
+    ops: [{ op: 'replace', value: { 'urn:ietf:params:scim:schemas:core:2.0:User': { active: false, actve: true } } }],
+    expect: { ...U1, active: false },
+  },
+  {
     id: 'PAT-052 path-less Group replace without members keeps membership',
     fixture: 'G1',
     ops: [{ op: 'replace', value: { displayName: 'Guides' } }],
@@ -1019,6 +1025,11 @@ const errorCases: ErrorCase[] = [
   { id: 'wrong type: string for a complex attribute', fixture: 'U1', ops: [{ op: 'replace', path: 'name', value: 'Barbara' }], scimType: 'invalidValue' },
   { id: 'wrong type: string for a whole extension', fixture: 'U1', ops: [{ op: 'replace', path: ENT, value: 'x' }], scimType: 'invalidValue' },
   { id: 'strictSchema: unknown path-less key', fixture: 'U1', ops: [{ op: 'replace', value: { favouriteColour: 'blue' } }], scimType: 'invalidPath', opts: { strict: false, strictSchema: true } },
+  { id: 'PAT-006 lenient: a path-less value whose only key is a typo (actve)', fixture: 'U1', ops: [{ op: 'replace', value: { actve: false } }], scimType: 'invalidPath' },
+  { id: 'PAT-006 lenient: every key unknown, one inside an extension container', fixture: 'U1', ops: [{ op: 'add', value: { actve: false, [ENT]: { departmnt: 'X' } } }], scimType: 'invalidPath' },
+  { id: 'PAT-006 lenient: core URN container holding only a typo', fixture: 'U1', ops: [{ op: 'replace', value: { 'urn:ietf:params:scim:schemas:core:2.0:User': { actve: false } } }], scimType: 'invalidPath' },
+  { id: 'PAT-006 lenient: extension path whose value names no attribute', fixture: 'U1', ops: [{ op: 'replace', path: ENT, value: { departmnt: 'X' } }], scimType: 'invalidPath' },
+  { id: 'PAT-006 lenient: a later no-op typo fails the whole request (PAT-011)', fixture: 'U1', ops: [{ op: 'replace', path: 'title', value: 'New' }, { op: 'replace', value: { actve: false } }], scimType: 'invalidPath' },
 ]
 
 describe('applyPatch: failures (table)', () => {
@@ -1131,13 +1142,24 @@ describe('prototype pollution (peer A.4)', () => {
     `{"${ENT}": {"manager": {"__proto__": {"polluted": 1}, "value": "m"}}}`,
   ]
 
-  it.each(pathless)('path-less add/replace %s is ignored (lenient) and pollutes nothing', (value) => {
+  // Values whose every key names no attribute: 400 invalidPath even when lenient (PAT-006).
+  const onlyUnknown = new Set([...pathless.slice(0, 6), '{"name.__proto__": {"polluted": 1}}', `{"${ENT}:__proto__": {"polluted": 1}}`])
+
+  it.each(pathless.filter((v) => !onlyUnknown.has(v)))('path-less add/replace %s is ignored (lenient) and pollutes nothing', (value) => {
     for (const op of ['add', 'replace']) {
       const r = run('U3', `[{"op":"${op}","value":${value}}]`)
       const json = JSON.stringify(r.attributes)
       expect(json).not.toContain('polluted')
       expect(json).not.toContain('__proto__')
       expectPlain(r.attributes)
+    }
+  })
+
+  it.each([...onlyUnknown])('path-less add/replace %s names no attribute: 400 invalidPath (lenient too) and pollutes nothing', (value) => {
+    for (const op of ['add', 'replace']) {
+      const err = failure(() => run('U3', `[{"op":"${op}","value":${value}}]`))
+      expect([err.status, err.scimType]).toEqual([400, 'invalidPath'])
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined()
     }
   })
 
