@@ -100,26 +100,25 @@ function delay(ms: number): { done: Promise<undefined>; cancel: () => void } {
 export async function runWithDeadline<T>(ms: number, fn: (deadline: Deadline) => Promise<T>): Promise<T> {
   const controller = new AbortController()
   const deadline = new Deadline(controller.signal)
-  const reason = deadlineError(ms)
   const outcome = settle(Promise.resolve().then(() => fn(deadline)))
   const first = delay(ms)
   let result = await Promise.race([outcome, first.done])
   first.cancel()
   if (result === undefined) {
-    controller.abort(reason)
+    controller.abort(deadlineError(ms))
     const grace = delay(Math.min(ms, MAX_GRACE_MS))
     result = await Promise.race([outcome, grace.done])
     grace.cancel()
     if (result === undefined) {
       if (deadline.commits === 0) {
         log('deadline of %d ms passed with nothing committed; answering 503 (storage still busy after the abort)', ms)
-        throw reason
+        throw controller.signal.reason
       }
       log('deadline of %d ms passed after a write committed; waiting for the success response', ms)
       result = await outcome
     }
   }
   if (result.ok) return result.value
-  if (deadline.expired && deadline.commits === 0 && !isScimError(result.error)) throw reason
+  if (deadline.expired && deadline.commits === 0 && !isScimError(result.error)) throw controller.signal.reason
   throw result.error
 }
