@@ -116,8 +116,11 @@ export interface SqlExecutor {
 /** The tiny driver interface {@link SqlAdapter} needs. */
 export interface SqlDriver extends SqlExecutor {
   readonly dialect: SqlDialect
-  /** Run `fn` in one transaction (one connection); commit when it resolves, roll back when it throws. */
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>
+  /**
+   * Run `fn` in one transaction (one connection); commit when it resolves, roll back when it throws.
+   * With `signal`: never begin or commit once it is aborted (roll back and throw `signal.reason`).
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, signal?: AbortSignal): Promise<T>
   /** Run several reads with no write in between where the database needs help (SQLite); no transaction. */
   read<T>(fn: (ex: SqlExecutor) => Promise<T>): Promise<T>
   close(): Promise<void>
@@ -173,11 +176,13 @@ export function sqliteDriver(database: string | BetterSqlite3.Database): SqlDriv
     dialect: 'sqlite',
     query: (text, values) => exclusive(() => exec.query(text, values)),
     read: (fn) => exclusive(() => fn(exec)),
-    transaction: (fn) =>
+    transaction: (fn, signal) =>
       exclusive(async () => {
+        signal?.throwIfAborted()
         db.prepare('BEGIN IMMEDIATE').run()
         try {
           const out = await fn(exec)
+          signal?.throwIfAborted() // the request's deadline passed: roll back instead
           db.prepare('COMMIT').run()
           return out
         } catch (err) {
@@ -194,6 +199,10 @@ export function sqliteDriver(database: string | BetterSqlite3.Database): SqlDriv
 /**
  * A driver over a pg `Pool` (or a connection string). Each transaction uses one client from the
  * pool and is retried (up to 3 times) on deadlock (40P01) or serialization failure (40001).
+ * When the transaction's signal aborts, the statement in flight is cancelled
+ * (`pg_cancel_backend`, e.g. a lock wait), the transaction is rolled back instead of committed,
+ * and the connection is discarded rather than returned to the pool, so that a late cancel can
+ * never reach another transaction on it.
  */
 export function postgresDriver(pool: Pool | string): SqlDriver {
   let owned = false
@@ -212,21 +221,36 @@ export function postgresDriver(pool: Pool | string): SqlDriver {
     dialect: 'postgres',
     query: (text, values) => run(p, text, values),
     read: (fn) => fn({ query: (text, values) => run(p, text, values) }),
-    async transaction(fn) {
+    async transaction(fn, signal) {
       for (let attempt = 0; ; attempt++) {
+        signal?.throwIfAborted()
         const client = await p.connect()
+        let working = true
+        let aborted = false
+        const onAbort = (): void => {
+          aborted = true
+          const pid = (client as unknown as { processID?: unknown }).processID
+          // Only while our statements run: a cancel during COMMIT could not be told apart.
+          if (working && typeof pid === 'number') void p.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined)
+        }
+        signal?.addEventListener('abort', onAbort, { once: true })
         try {
           await client.query('BEGIN')
           const out = await fn({ query: (text, values) => run(client, text, values) })
+          working = false
+          signal?.throwIfAborted() // the request's deadline passed: roll back instead
           await client.query('COMMIT')
           return out
         } catch (err) {
+          working = false
           await client.query('ROLLBACK').catch(() => undefined)
+          if (signal?.aborted) throw signal.reason
           const code = (err as { code?: unknown }).code
           if ((code === '40P01' || code === '40001') && attempt < 3) continue
           throw err
         } finally {
-          client.release()
+          signal?.removeEventListener('abort', onAbort)
+          client.release(aborted)
         }
       }
     },
@@ -931,11 +955,13 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     return err
   }
 
-  async #write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  /** Run a write transaction; when `signal` aborts before COMMIT it is rolled back (AdapterQuery.signal). */
+  async #write<T>(signal: AbortSignal | undefined, fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     await this.init()
     try {
-      return await this.driver.transaction(fn)
+      return await this.driver.transaction(fn, signal)
     } catch (err) {
+      if (signal?.aborted) throw signal.reason
       throw this.#mapError(err)
     }
   }
@@ -946,7 +972,7 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const k = this.#keys(q.resourceType, doc)
     const id = uuidv7()
     const now = Date.now()
-    return this.#write(async (tx) => {
+    return this.#write(q.signal, async (tx) => {
       const R = raw(this.#t.resources)
       const rows = (await this.#q(
         tx,
@@ -973,7 +999,7 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
    */
   async modifyMembers(q: ModifyMembersQuery, ctx: Ctx): Promise<ModifyMembersResult> {
     const tenant = this.#tenantOf(ctx)
-    return this.#write(async (tx) => {
+    return this.#write(q.signal, async (tx) => {
       const R = raw(this.#t.resources)
       const M = raw(this.#t.members)
       const locked = (await this.#q(
@@ -1020,7 +1046,7 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const tenant = this.#tenantOf(ctx)
     const { doc, members } = this.#prepare(q.resourceType, q.attributes)
     const k = this.#keys(q.resourceType, doc)
-    return this.#write(async (tx) => {
+    return this.#write(q.signal, async (tx) => {
       const R = raw(this.#t.resources)
       // ETG-002: a renamed group changes every member's derived groups[].display, and a renamed
       // resource the members[].display (displayName, else userName; RES-061) of every group it is
@@ -1063,7 +1089,7 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
 
   async delete(q: DeleteQuery, ctx: Ctx): Promise<void> {
     const tenant = this.#tenantOf(ctx)
-    await this.#write(async (tx) => {
+    await this.#write(q.signal, async (tx) => {
       const R = raw(this.#t.resources)
       const M = raw(this.#t.members)
       // Lock the row first (PostgreSQL): no membership can be added to it while we delete.

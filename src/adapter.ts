@@ -13,6 +13,8 @@
  * - Every write produces a new {@link Version}; `replace` and `delete` take an
  *   `expectedVersion` and must compare-and-swap atomically inside storage.
  * - `list` returns exactly the requested page and the true `totalResults`.
+ * - Every query carries the request's {@link AdapterQuery.signal}: a write never commits once it
+ *   is aborted, and rolls back when it aborts mid-transaction, so a 503 means nothing changed.
  * @module
  */
 import type { FilterNode } from './filter/ast'
@@ -53,8 +55,25 @@ export interface UniqueConstraint {
   caseExact: boolean
 }
 
+/**
+ * What every adapter query carries, whichever method receives it.
+ */
+export interface AdapterQuery {
+  /**
+   * Aborted when the request's deadline (the router's `adapterTimeout`) passes; the router always
+   * sets it. Its `reason` is a 503 `ServiceUnavailableError`. Once the signal is aborted:
+   * - a write (`create`, `replace`, `delete`, `modifyMembers`) must not commit: check it right
+   *   before the commit step (`signal.throwIfAborted()`), and roll back a transaction in progress
+   *   when it aborts; then reject (preferably with `signal.reason`). A write that resolves is
+   *   taken as committed, and the client gets the success response even after the deadline.
+   * - a read may stop early and reject; it may also ignore the signal.
+   * Optional in the type only so code that calls an adapter directly need not make one.
+   */
+  signal?: AbortSignal
+}
+
 /** Arguments of {@link ScimAdapter.get}. */
-export interface GetQuery {
+export interface GetQuery extends AdapterQuery {
   /** Resource type name, e.g. `User`. */
   resourceType: string
   id: string
@@ -67,7 +86,7 @@ export interface GetQuery {
 }
 
 /** Arguments of {@link ScimAdapter.list}. */
-export interface ListQuery {
+export interface ListQuery extends AdapterQuery {
   resourceType: string
   /** A schema-resolved filter. Absent: every resource of the type. */
   filter?: FilterNode
@@ -90,7 +109,7 @@ export interface ListResult {
 }
 
 /** Arguments of {@link ScimAdapter.listByCursor} (RFC 9865). */
-export interface CursorListQuery {
+export interface CursorListQuery extends AdapterQuery {
   resourceType: string
   filter?: FilterNode
   sort?: SortSpec
@@ -119,7 +138,7 @@ export interface CursorListResult {
 }
 
 /** Arguments of {@link ScimAdapter.create}. */
-export interface CreateQuery {
+export interface CreateQuery extends AdapterQuery {
   resourceType: string
   /** Validated attributes (canonical names, readOnly attributes removed). `password` arrives as given. */
   attributes: Record<string, unknown>
@@ -128,7 +147,7 @@ export interface CreateQuery {
 }
 
 /** Arguments of {@link ScimAdapter.replace}. */
-export interface ReplaceQuery {
+export interface ReplaceQuery extends AdapterQuery {
   resourceType: string
   id: string
   /** The complete new attribute set (not a diff). */
@@ -139,7 +158,7 @@ export interface ReplaceQuery {
 }
 
 /** Arguments of {@link ScimAdapter.modifyMembers}. */
-export interface ModifyMembersQuery {
+export interface ModifyMembersQuery extends AdapterQuery {
   resourceType: string
   /** The Group's id. */
   id: string
@@ -160,7 +179,7 @@ export interface ModifyMembersResult {
 }
 
 /** Arguments of {@link ScimAdapter.delete}. */
-export interface DeleteQuery {
+export interface DeleteQuery extends AdapterQuery {
   resourceType: string
   id: string
   /** When set, delete only if the stored version equals it; otherwise throw `PreconditionFailedError`. */

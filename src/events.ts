@@ -143,11 +143,12 @@ export function memberChangeEvents<Ctx>(
 }
 
 /**
- * Deliver events to the handler, in order. With `wait`, the response waits for the handler (so an
- * app can revoke sessions before the IdP hears "done"); otherwise delivery runs in the background.
+ * Deliver events to the handler, in order. With `wait` (a number of milliseconds), the response
+ * waits for the handler (so an app can revoke sessions before the IdP hears "done"), but at most
+ * that long: delivery then goes on in the background. Without it delivery runs in the background.
  * Errors are logged and swallowed: the change is committed whatever the hook does.
  */
-export async function deliverEvents<Ctx>(handler: EventHandler<Ctx> | undefined, events: ScimEvent<Ctx>[], wait: boolean): Promise<void> {
+export async function deliverEvents<Ctx>(handler: EventHandler<Ctx> | undefined, events: ScimEvent<Ctx>[], wait: number | false): Promise<void> {
   if (!handler || events.length === 0) return
   const run = async (): Promise<void> => {
     for (const event of events) {
@@ -158,9 +159,19 @@ export async function deliverEvents<Ctx>(handler: EventHandler<Ctx> | undefined,
       }
     }
   }
-  if (wait) await run()
-  else
-    void run().catch(
-      /* c8 ignore next */ (err: unknown) => log('event delivery failed: %O', err),
-    )
+  const delivery = run().catch(
+    /* c8 ignore next */ (err: unknown) => log('event delivery failed: %O', err),
+  )
+  if (wait === false) return
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), wait)
+    timer.unref()
+  })
+  const late = await Promise.race([delivery.then(() => false), timedOut])
+  clearTimeout(timer)
+  if (late) {
+    const first = events[0] as ScimEvent<Ctx>
+    log('onEvent handler still running after %d ms (%s %s/%s); answering, delivery continues in the background', wait, first.type, first.resourceType, first.id)
+  }
 }

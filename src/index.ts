@@ -18,6 +18,7 @@ export { uuidv7 } from './ids'
 export type { MemoryAdapterOptions } from './memory-adapter'
 export type {
   ScimAdapter,
+  AdapterQuery,
   AdapterCapabilities,
   StoredResource,
   Version,

@@ -3,7 +3,8 @@
  * Everything lives in process memory, per tenant. Writes are compare-and-swap on the version and
  * atomic (no `await` between the check and the write); `userName` uniqueness is checked
  * case-insensitively through an index; Group membership is kept consistent with the derived,
- * read-only `User.groups`.
+ * read-only `User.groups`. A write whose `signal` is aborted throws before it changes anything
+ * (each write is synchronous from its checks to its last change, so that one check suffices).
  * @module
  */
 import { uuidv7 } from './ids'
@@ -261,6 +262,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     this.#checkUnique(t, q.resourceType, attributes, q.unique, undefined)
     this.#checkMembers(t, q.resourceType, attributes)
     deepFreeze(attributes)
+    q.signal?.throwIfAborted() // the request's deadline passed: commit nothing (AdapterQuery.signal)
     const now = new Date()
     const e: Entry = {
       resourceType: q.resourceType,
@@ -290,6 +292,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     this.#checkUnique(t, q.resourceType, attributes, q.unique, e.id)
     this.#checkMembers(t, q.resourceType, attributes)
     deepFreeze(attributes)
+    q.signal?.throwIfAborted()
     this.#indexEntry(t, e, false)
     const before = { ...e }
     e.attributes = attributes
@@ -331,6 +334,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const fresh = added.map((value) => ({ value }))
     this.#checkMembers(t, q.resourceType, { members: fresh })
     if (added.length === 0 && removed.length === 0) return { resource: this.#export(t, e, new Set(['members'])), added: [], removed: [] }
+    q.signal?.throwIfAborted()
     // The member list never leaves the adapter uncopied (#derived maps it, or omits it), so after
     // one copy of a frozen list it is edited in place: an add costs O(1) whatever the group size.
     const stored = e.attributes['members'] as { value: string }[] | undefined
@@ -367,6 +371,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const e = t.byId.get(q.id)
     if (!e || e.resourceType !== q.resourceType) throw new NotFoundError(`${q.resourceType} ${q.id} not found`)
     if (q.expectedVersion !== undefined && q.expectedVersion !== e.version) throw new PreconditionFailedError()
+    q.signal?.throwIfAborted()
     this.#indexEntry(t, e, false)
     t.byId.delete(e.id)
     t.byType.get(e.resourceType)?.delete(e.id)

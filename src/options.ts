@@ -124,6 +124,12 @@ export interface ScimRouterOptions<Ctx = DefaultContext, P = unknown> {
    */
   awaitEvents?: boolean
   /**
+   * With `awaitEvents`, the most milliseconds one request waits for `onEvent` before answering
+   * anyway (the handler keeps running; its failure is logged on `scim:events`). The change is
+   * committed by then, so a slow or hanging handler never turns it into an error. Default 5000.
+   */
+  eventTimeout?: number
+  /**
    * Serve `/Me` (RFC 7644 §3.11): map the authenticated principal to the id of its User, or null
    * when it has none (404). Without this option `/Me` answers 501.
    */
@@ -138,8 +144,12 @@ export interface ScimRouterOptions<Ctx = DefaultContext, P = unknown> {
   /** Most operations in one PATCH request; more is 400 tooMany. Default 1000. */
   maxPatchOperations?: number
   /**
-   * Milliseconds the router waits for one request's storage work before answering 503 with
-   * `Retry-After` (AUTH-008: Okta gives up after 60 s). Default 30000.
+   * Milliseconds of storage work one request may take (AUTH-008: Okta gives up after 60 s).
+   * Every adapter call gets an `AbortSignal` that aborts at this deadline. When nothing has
+   * committed by then (after a grace of at most 2 s for an aborted write to settle), the answer is
+   * 503 with `Retry-After` and nothing was changed; once a write committed, the answer is its
+   * success response. A Bulk request stops at the deadline and answers 200 with what was done,
+   * each operation not attempted reported as status 503 (RFC 7644 §3.7.3). Default 30000.
    */
   adapterTimeout?: number
   /** Enable `POST /Bulk` (RFC 7644 §3.7). Default off (501). */
@@ -171,6 +181,7 @@ export interface ResolvedOptions {
   filterLimits: FilterLimits
   scanLimit: number
   awaitEvents: boolean
+  eventTimeout: number
   cursorSecret: string | Buffer | undefined
   cursorTimeout: number
   maxPatchOperations: number
@@ -246,6 +257,7 @@ export function resolveOptions(options: ScimRouterOptions<unknown, unknown>): Re
     },
     scanLimit: positiveInt('scanLimit', options.scanLimit, 10000),
     awaitEvents: options.awaitEvents !== false,
+    eventTimeout: positiveInt('eventTimeout', options.eventTimeout, 5000),
     cursorSecret: options.cursorSecret,
     cursorTimeout: positiveInt('cursorTimeout', options.cursorTimeout, 600),
     maxPatchOperations: positiveInt('maxPatchOperations', options.maxPatchOperations, 1000),

@@ -10,7 +10,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import createDebug from 'debug'
 import { assertAdapter, type ScimAdapter, type UniqueConstraint } from './adapter'
 import { AUTH_SCHEME, BEARER_SCHEME, CHALLENGE, type AuthenticationScheme } from './auth'
-import { InternalServerError, NotFoundError, NotImplementedError, ServiceUnavailableError, UnauthorizedError, isScimError } from './errors'
+import { InternalServerError, NotFoundError, NotImplementedError, UnauthorizedError, isScimError } from './errors'
+import { runWithDeadline } from './deadline'
 import { discovery } from './handlers/discovery'
 import {
   createResource,
@@ -133,6 +134,7 @@ function buildService(adapter: ScimAdapter<unknown>, options: ScimRouterOptions<
     patchSupported: true,
     onEvent: options.onEvent as Service['onEvent'],
     awaitEvents: resolved.awaitEvents,
+    eventTimeout: resolved.eventTimeout,
     validators: new Map(registry.resourceTypes.map((rt) => [rt.name, compileResourceValidator(rt)])),
     cursor: adapter.listByCursor ? new CursorCodec(resolved.cursorSecret, resolved.cursorTimeout) : undefined,
   }
@@ -267,19 +269,12 @@ async function dispatch(svc: Service, options: ScimRouterOptions<unknown, unknow
     const limit = head === 'Bulk' && svc.options.bulk ? svc.options.bulk.maxPayloadSize : svc.options.maxBodyBytes
     body = await readJsonBody(req, limit, head === 'Bulk' ? 'maxPayloadSize' : undefined)
   }
-  const call: Call = { query, headers: req.headers, body, ctx, principal, render }
-  const reply = await withTimeout(svc.options.adapterTimeout, Promise.resolve().then(() => route(svc, options, method, isRoot, segments, call)))
-  send(res, reply.status, reply.body, reply.headers)
-}
-
-/** AUTH-008: answer 503 + Retry-After when storage does not answer in time. */
-function withTimeout<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ServiceUnavailableError(5, `Storage did not answer within ${ms} ms; retry later`)), ms)
-    timer.unref()
+  // AUTH-008: storage work is bounded by adapterTimeout; a 503 only while nothing has committed.
+  const reply = await runWithDeadline(svc.options.adapterTimeout, (deadline) => {
+    const call: Call = { query, headers: req.headers, body, ctx, principal, render, deadline }
+    return route(svc, options, method, isRoot, segments, call)
   })
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
+  send(res, reply.status, reply.body, reply.headers)
 }
 
 /** Run the request on the endpoint it names (after authentication and body reading). */

@@ -12,6 +12,7 @@ import type { RenderContext } from './schema/render'
 import type { AuthenticationScheme } from './auth'
 import type { EventHandler } from './events'
 import type { CursorCodec } from './cursor'
+import type { Deadline } from './deadline'
 import type { ResourceValidator } from './validation/resource-schema'
 
 /** The compiled router state. */
@@ -29,6 +30,8 @@ export interface Service {
   /** Lifecycle event handler and whether responses wait for it. */
   readonly onEvent: EventHandler<unknown> | undefined
   readonly awaitEvents: boolean
+  /** Milliseconds a response waits for `onEvent` when `awaitEvents` is on. */
+  readonly eventTimeout: number
   /** Ajv validators of each resource type's stored attributes, compiled once (issue 4). */
   readonly validators: ReadonlyMap<string, ResourceValidator>
   /** Cursor token codec, when the adapter supports RFC 9865 cursors. */
@@ -49,6 +52,8 @@ export interface Call {
   readonly ctx: unknown
   readonly principal: unknown
   readonly render: RenderContext
+  /** The request's deadline: its signal goes to every adapter call, writes run through it. */
+  readonly deadline: Deadline
 }
 
 /** What a handler answers; `http/respond.ts` writes it. */
@@ -77,4 +82,9 @@ export function validateAttributes(svc: Service, rt: CompiledResourceType, attri
 /** The resource type served at a path segment, with its uniqueness constraints. */
 export function uniqueFor(svc: Service, rt: CompiledResourceType): readonly UniqueConstraint[] {
   return svc.unique.get(rt.name) ?? []
+}
+
+/** How long a response waits for `onEvent`: `eventTimeout` with `awaitEvents`, else not at all. */
+export function eventWait(svc: Service): number | false {
+  return svc.awaitEvents ? svc.eventTimeout : false
 }

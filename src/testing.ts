@@ -18,10 +18,12 @@
  * after NFC. When the adapter implements `listByCursor` (RFC 9865): cursor pages cover every match
  * exactly once in the `list` order (default and sorted, with filters), inserts and deletes
  * between pages neither skip nor repeat resources, and `previousCursor` (when offered) walks back.
+ * Writes given an already aborted `signal` (the request deadline) must reject and change nothing.
  * @module
  */
 import assert from 'node:assert/strict'
 import type { CursorListQuery, CursorListResult, ScimAdapter, SortSpec, StoredResource, UniqueConstraint } from './adapter'
+import { ServiceUnavailableError } from './errors'
 import type { FilterNode } from './filter/ast'
 import { compareDefault, compareForSort } from './filter/compare'
 import { compileFilter } from './filter/evaluate'
@@ -253,6 +255,38 @@ export function describeAdapterConformance<Ctx = unknown>(
     })
 
     // ---------------------------------------------------------------- CAS
+    // ---------------------------------------------------------------- deadline
+    t.describe('AdapterQuery.signal (the request deadline)', () => {
+      test('a write whose signal is aborted rejects and commits nothing', async (a, A) => {
+        const controller = new AbortController()
+        const reason = new ServiceUnavailableError(5, 'deadline passed (conformance kit)')
+        controller.abort(reason)
+        const signal = controller.signal
+        const aborted = async (p: Promise<unknown>, what: string): Promise<void> => {
+          try {
+            await p
+          } catch {
+            return
+          }
+          assert.fail(`${what} with an aborted signal succeeded: a store must not commit once the signal is aborted`)
+        }
+        const u = await createUser(a, A, { userName: 'signal@example.com', title: 'old' })
+        await aborted(a.create({ resourceType: 'User', attributes: { userName: 'never@example.com' }, unique: USER_UNIQUE, signal }, A), 'create')
+        await aborted(a.replace({ resourceType: 'User', id: u.id, attributes: { userName: 'signal@example.com', title: 'new' }, unique: USER_UNIQUE, signal }, A), 'replace')
+        await aborted(a.delete({ resourceType: 'User', id: u.id, signal }, A), 'delete')
+        if (a.modifyMembers && !options.skipGroups) {
+          const g = await a.create({ resourceType: 'Group', attributes: { displayName: 'signal' }, unique: GROUP_UNIQUE }, A)
+          await aborted(a.modifyMembers({ resourceType: 'Group', id: g.id, add: [u.id], remove: [], signal }, A), 'modifyMembers')
+          same(((await a.get({ resourceType: 'Group', id: g.id }, A))?.attributes['members'] as unknown[] | undefined) ?? [], [], 'modifyMembers added nothing')
+        }
+        const after = await a.get({ resourceType: 'User', id: u.id }, A)
+        assert.ok(after, 'the aborted delete left the user in place')
+        assert.equal(after.version, u.version, 'the aborted replace left the version unchanged')
+        assert.equal(after.attributes['title'], 'old', 'the aborted replace changed nothing')
+        same(ids((await listAll(a, A, 'User')).resources), [u.id], 'the aborted create stored nothing')
+      })
+    })
+
     t.describe('versioned compare-and-swap', () => {
       test('a stale expectedVersion fails replace and delete with ERR_SCIM_PRECONDITION_FAILED and changes nothing', async (a, A) => {
         const u = await createUser(a, A, { userName: 'cas@example.com', title: 'v1' })

@@ -7,13 +7,17 @@
  * (BLK-040); operations outside the cycle that reference it wait until it is closed, and when it
  * cannot be closed the half-created resource is deleted again and its POST reported as failed.
  * References are strings that are exactly `bulkId:x`, path segments, and quoted `"bulkId:x"` inside
- * filters (BLK-010); other text is never rewritten.
+ * filters (BLK-010); other text is never rewritten. The request's deadline (`adapterTimeout`) is
+ * checked between operations: at the deadline the run stops, the operation in flight is aborted
+ * through the adapter signal unless it already committed, and every operation not performed is
+ * reported with status 503, so the response says exactly what was done (AUTH-008).
  * @module
  */
 import createDebug from 'debug'
 import Ajv from 'ajv'
 import { InvalidSyntaxError, InvalidValueError, PayloadTooLargeError, ScimError, isScimError } from '../errors'
 import { requireObject } from '../http/body'
+import { Deadline, stoppedByDeadline } from '../deadline'
 import type { Call, Reply, Service } from '../service'
 
 const log = createDebug('scim:bulk')
@@ -214,6 +218,16 @@ function parseOperations(svc: Service, body: Record<string, unknown>): { ops: Op
   return { ops, failOnErrors }
 }
 
+/** 503 without scimType (RFC 7644 §3.7.3): the operation was not performed because of the deadline. */
+function deadlineResult(op: Op, ran: boolean): Result {
+  const detail = ran
+    ? 'The request reached its deadline (adapterTimeout) while this operation ran; it was stopped and not performed'
+    : 'The request reached its deadline (adapterTimeout) before this operation was attempted; it was not performed'
+  const result: Result = { method: op.method, status: '503', response: new ScimError(503, 'ERR_SCIM_UNAVAILABLE', detail).toErrorEnvelope() }
+  if (op.bulkId !== undefined) result.bulkId = op.bulkId
+  return result
+}
+
 function errorResult(op: Op, err: unknown, location: string | undefined): Result {
   let scim: ScimError
   if (isScimError(err)) scim = err
@@ -236,11 +250,14 @@ export async function runBulk(svc: Service, call: Call, execute: Execute): Promi
   const results = new Map<number, Result>()
   let errors = 0
   let pending = [...ops]
+  /** Set when the request's deadline stopped the run (AUTH-008): the rest is reported 503. */
+  let stopped = false
 
   const run = async (op: Op, data: unknown): Promise<Result> => {
     const resolvedPath = resolvePath(op.path, ids)
     const path = resolvedPath ?? op.path
     const location = resolvedPath === undefined ? undefined : `${call.render.baseUrl}${path}` // none with an unresolved bulkId
+    const commits = call.deadline.commits
     try {
       const unresolved = [...op.refs].filter((r) => !ids.has(r))
       if (unresolved.length > 0) {
@@ -281,6 +298,12 @@ export async function runBulk(svc: Service, call: Call, execute: Execute): Promi
       }
       return result
     } catch (err) {
+      if (stoppedByDeadline(call.deadline, err, commits)) {
+        stopped = true
+        const result = deadlineResult(op, true)
+        if (location && op.method !== 'POST') result.location = location
+        return result
+      }
       return errorResult(op, err, location)
     }
   }
@@ -299,7 +322,8 @@ export async function runBulk(svc: Service, call: Call, execute: Execute): Promi
     if (id === undefined) return
     const segment = target.path.split('/').filter(Boolean)[0] as string
     try {
-      await execute('DELETE', [segment, id], { ...call, query: new URLSearchParams(), headers: {}, body: undefined })
+      // An undo runs even after the deadline: it restores what the request promised (no change).
+      await execute('DELETE', [segment, id], { ...call, query: new URLSearchParams(), headers: {}, body: undefined, deadline: Deadline.none() })
     } catch (err) {
       log('bulk: could not roll back %s/%s: %O', segment, id, err)
     }
@@ -364,11 +388,17 @@ export async function runBulk(svc: Service, call: Call, execute: Execute): Promi
     let progressed = false
     for (const op of [...pending]) {
       if (blockers(op).length > 0) continue // it references what a later POST creates (BLK-011)
+      if (call.deadline.expired) stopped = true
+      if (stopped) break outer
       pending = pending.filter((p) => p !== op)
       progressed = true
       if (await record(op, await run(op, op.data))) break outer
     }
     if (progressed) continue
+    if (call.deadline.expired) {
+      stopped = true
+      break
+    }
     // Every remaining operation waits on another: a reference cycle (BLK-040). Create one POST of
     // the cycle without the values that reference unresolved bulkIds, then patch them in.
     const op = pending.find((p) => p.method === 'POST' && typeof p.data === 'object' && p.data !== null && !Array.isArray(p.data) && onCycle(p))
@@ -416,6 +446,17 @@ export async function runBulk(svc: Service, call: Call, execute: Execute): Promi
     results.delete(p.fixupOf.index)
   }
 
+  if (stopped) {
+    // AUTH-008: at the deadline every operation not performed is reported, so the client knows
+    // exactly what was done and can retry the rest (RFC 7644 §3.7.3 per-operation errors).
+    for (const op of ops) {
+      if (results.has(op.index)) continue
+      const result = deadlineResult(op, false)
+      const resolved = op.method === 'POST' ? undefined : resolvePath(op.path, ids)
+      if (resolved !== undefined) result.location = `${call.render.baseUrl}${resolved}`
+      results.set(op.index, result)
+    }
+  }
   const operations = ops.filter((o) => results.has(o.index)).map((o) => results.get(o.index) as Result)
   return { status: 200, body: { schemas: [BULK_RESPONSE], Operations: operations } }
 }

@@ -10,7 +10,7 @@ import { applyPatch } from '../patch/apply'
 import { parsePatchRequest } from '../patch/operations'
 import type { CompiledResourceType } from '../schema/registry'
 import { compileProjection, omittedAttributes, renderResource, type Projection } from '../schema/render'
-import { checkStored, validateAttributes, type Call, type Reply, type Service } from '../service'
+import { checkStored, eventWait, validateAttributes, type Call, type Reply, type Service } from '../service'
 import { deliverEvents, memberChangeEvents } from '../events'
 import { memberPlan, type MemberPlan } from '../patch/members'
 import { emitChange, mustGet, projectionOf, resourceHeaders, updateWithRetry } from './resources'
@@ -22,15 +22,22 @@ import { emitChange, mustGet, projectionOf, resourceHeaders, updateWithRetry } f
  */
 async function patchMembers(svc: Service, call: Call, rt: CompiledResourceType, id: string, plan: MemberPlan, projection: Projection): Promise<Reply> {
   const modify = svc.adapter.modifyMembers as NonNullable<typeof svc.adapter.modifyMembers>
-  const { resource, added, removed } = await modify.call(svc.adapter, { resourceType: rt.name, id, add: plan.add, remove: plan.remove }, call.ctx)
+  const { resource, added, removed } = await call.deadline.write((signal) =>
+    modify.call(svc.adapter, { resourceType: rt.name, id, add: plan.add, remove: plan.remove, signal }, call.ctx),
+  )
   const after = checkStored(resource)
   if (svc.onEvent) {
-    await deliverEvents(svc.onEvent, memberChangeEvents(id, after, added, removed, call.ctx, renderResource(rt, after, call.render)), svc.awaitEvents)
+    await deliverEvents(svc.onEvent, memberChangeEvents(id, after, added, removed, call.ctx, renderResource(rt, after, call.render)), eventWait(svc))
   }
   const headers = resourceHeaders(call, rt, after)
   if (svc.options.groupPatchResponse === 204 && projection.mode === 'default') return { status: 204, headers }
   const shown = projection.mode === 'default' ? compileProjection(rt, undefined, ['members']) : projection
-  const full = await mustGet(svc, call, rt, id, omittedAttributes(rt, shown))
+  // Committed: a re-read that fails (a store that stops reads at the deadline) must not turn the
+  // change into an error, so the resource modifyMembers returned is shown instead.
+  const full = await mustGet(svc, call, rt, id, omittedAttributes(rt, shown)).catch((err: unknown) => {
+    if (!call.deadline.expired) throw err
+    return after
+  })
   return { status: 200, body: renderResource(rt, full, call.render, shown), headers: resourceHeaders(call, rt, full) }
 }
 

@@ -20,7 +20,7 @@ import { compileProjection, etagOf, locationOf, omittedAttributes, renderResourc
 import { applyPut, assertRequired, parseResourceBody, type Attributes } from '../schema/resource'
 import { deepEqual } from '../schema/values'
 import { toView } from '../schema/view'
-import { checkStored, uniqueFor, validateAttributes, type Call, type Reply, type Service } from '../service'
+import { checkStored, eventWait, uniqueFor, validateAttributes, type Call, type Reply, type Service } from '../service'
 import { checkWritePreconditions, etagMatches, parseEtags } from './conditional'
 import { rewriteLocation } from './location-filter'
 
@@ -46,12 +46,13 @@ export async function emitChange(
 ): Promise<void> {
   if (!svc.onEvent) return
   const events = deriveEvents(rt.name, id, before, after, call.ctx, (s) => renderResource(rt, s, call.render))
-  await deliverEvents(svc.onEvent, events, svc.awaitEvents)
+  await deliverEvents(svc.onEvent, events, eventWait(svc))
 }
 
 /** Read a resource or throw 404 (EP-021). */
 export async function mustGet(svc: Service, call: Call, rt: CompiledResourceType, id: string, omit?: readonly string[]): Promise<StoredResource> {
-  const stored = await svc.adapter.get(omit ? { resourceType: rt.name, id, omit } : { resourceType: rt.name, id }, call.ctx)
+  const signal = call.deadline.signal
+  const stored = await svc.adapter.get(omit ? { resourceType: rt.name, id, omit, signal } : { resourceType: rt.name, id, signal }, call.ctx)
   if (!stored) throw new NotFoundError(`${rt.name} ${id} not found`)
   return checkStored(stored)
 }
@@ -133,7 +134,7 @@ export async function fetchPage(
   count: number,
   omit?: readonly string[],
 ): Promise<{ resources: StoredResource[]; totalResults: number }> {
-  const query: ListQuery = { resourceType: rt.name, startIndex, count }
+  const query: ListQuery = { resourceType: rt.name, startIndex, count, signal: call.deadline.signal }
   if (sort) query.sort = sort
   if (omit) query.omit = omit
   if (filter && svc.adapter.canFilter && !svc.adapter.canFilter(filter, rt.name)) return residualQuery(svc, call, rt, filter, query)
@@ -166,7 +167,7 @@ async function cursorQuery(
   const caller = CursorCodec.digest([typeof tenant === 'string' ? tenant : null, principalIdentity(call.principal)])
   if (params.cursor !== '' && !/^[A-Za-z0-9._~-]+$/.test(params.cursor as string)) throw new InvalidCursorError()
   const inner = params.cursor === '' ? undefined : codec.decode(params.cursor as string, { query, count, caller })
-  const q: CursorListQuery = { resourceType: rt.name, count }
+  const q: CursorListQuery = { resourceType: rt.name, count, signal: call.deadline.signal }
   if (filter) q.filter = filter
   if (sort) q.sort = sort
   if (inner !== undefined) q.cursor = inner
@@ -203,7 +204,7 @@ async function residualQuery(
   const chunk = 500
   let scanned = 0
   for (;;) {
-    const scan: ListQuery = { resourceType: rt.name, startIndex: scanned + 1, count: chunk }
+    const scan: ListQuery = { resourceType: rt.name, startIndex: scanned + 1, count: chunk, signal: call.deadline.signal }
     if (pushdown) scan.filter = pushdown
     const page = await svc.adapter.list(scan, call.ctx)
     for (const stored of page.resources) {
@@ -346,7 +347,8 @@ export async function createResource(svc: Service, call: Call, rt: CompiledResou
   const attrs = parseResourceBody(rt, requireObject(call.body), svc.options)
   assertRequired(rt, attrs)
   validateAttributes(svc, rt, attrs)
-  const stored = checkStored(await svc.adapter.create({ resourceType: rt.name, attributes: attrs, unique: uniqueFor(svc, rt) }, call.ctx))
+  const created = await call.deadline.write((signal) => svc.adapter.create({ resourceType: rt.name, attributes: attrs, unique: uniqueFor(svc, rt), signal }, call.ctx))
+  const stored = checkStored(created)
   await emitChange(svc, call, rt, stored.id, null, stored)
   return { status: 201, body: renderResource(rt, stored, call.render, projection, sentPaths(rt, attrs)), headers: resourceHeaders(call, rt, stored) }
 }
@@ -403,9 +405,8 @@ export async function updateWithRetry(
     if (next === undefined) return { before, after: before, changed: false }
     try {
       const after = checkStored(
-        await svc.adapter.replace(
-          { resourceType: rt.name, id, attributes: next, expectedVersion: before.version, unique: uniqueFor(svc, rt) },
-          call.ctx,
+        await call.deadline.write((signal) =>
+          svc.adapter.replace({ resourceType: rt.name, id, attributes: next, expectedVersion: before.version, unique: uniqueFor(svc, rt), signal }, call.ctx),
         ),
       )
       return { before, after, changed: true }
@@ -449,7 +450,7 @@ export async function deleteResource(svc: Service, call: Call, rt: CompiledResou
     before = await mustGet(svc, call, rt, id)
     const pinned = checkWritePreconditions(call, before.version)
     try {
-      await svc.adapter.delete({ resourceType: rt.name, id, expectedVersion: before.version }, call.ctx)
+      await call.deadline.write((signal) => svc.adapter.delete({ resourceType: rt.name, id, expectedVersion: before.version, signal }, call.ctx))
       break
     } catch (err) {
       if (pinned || !isScimError(err) || err.status !== 412) throw err
@@ -472,7 +473,7 @@ export async function deleteResource(svc: Service, call: Call, rt: CompiledResou
         ? [{ type: 'group.members.removed' as const, resourceType: 'Group', id: g.value, memberIds: [id], ctx: call.ctx, at: new Date(), ...(typeof tenant === 'string' ? { tenant } : {}) }]
         : [],
     )
-    await deliverEvents(svc.onEvent, events, svc.awaitEvents)
+    await deliverEvents(svc.onEvent, events, eventWait(svc))
   }
   return { status: 204 }
 }
