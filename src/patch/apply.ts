@@ -17,7 +17,8 @@ import type { FilterNode, PatchPath } from '../filter/ast'
 import { compileFilter } from '../filter/evaluate'
 import type { AttributeInfo, CompiledResourceType, ExtensionInfo } from '../schema/registry'
 import { assertRequired, type Attributes } from '../schema/resource'
-import { UNASSIGNED, deepEqual, foldCase, normalisePrimary, parseElement, parseValue, type ValueOptions } from '../schema/values'
+import { foldCase } from '../schema/casefold'
+import { UNASSIGNED, deepEqual, normalisePrimary, parseElement, parseValue, type ValueOptions } from '../schema/values'
 import type { PatchOperation } from './operations'
 
 /** Options of {@link applyPatch}. */
