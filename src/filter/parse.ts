@@ -14,13 +14,17 @@ const debug = debugFactory('scim:filter')
 
 /**
  * Resource limits for filters (FLT-008). Exceeding one yields 400 `invalidFilter` naming the limit.
- * All are checked before or right after the (recursive-descent) parser runs, so hostile input can
- * neither exhaust the stack nor take long.
+ * Length is checked before the (recursive-descent) parser runs, depth while it runs (where the
+ * grammar nests, so the parser stops at the first level too many), terms right after; hostile
+ * input can neither exhaust the stack nor take long.
  */
 export interface FilterLimits {
   /** Maximum length in UTF-16 code units. Default 4096. */
   readonly maxLength?: number
-  /** Maximum nesting of parentheses and brackets. Default 32. */
+  /**
+   * Maximum nesting of parenthesised groups (`(...)`, `not (...)`) and valuePath brackets
+   * (`emails[...]`), counted by the parser itself. Default 32.
+   */
   readonly maxDepth?: number
   /** Maximum number of attribute expressions (`attr op value`, `attr pr`). Default 200. */
   readonly maxTerms?: number
@@ -37,29 +41,6 @@ type Fail = (detail: string, cause?: unknown) => ScimError
 
 const filterFail: Fail = (detail, cause) => new InvalidFilterError(detail, cause === undefined ? undefined : { cause })
 const pathFail: Fail = (detail, cause) => new InvalidPathError(detail, cause === undefined ? undefined : { cause })
-
-/**
- * Maximum nesting of `(` and `[` outside string literals, computed by a linear scan. Single-quoted
- * strings (FLT-061) are recognised only where a value can start (after whitespace), because a bare
- * word such as `O'Malley` may contain a quote.
- */
-export function nestingDepth(text: string): number {
-  let depth = 0
-  let max = 0
-  const n = text.length
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i)
-    if (c === 0x22 /* " */ || (c === 0x27 /* ' */ && (i === 0 || text[i - 1] === ' ' || text[i - 1] === '\t'))) {
-      for (i++; i < n && text.charCodeAt(i) !== c; i++) if (text.charCodeAt(i) === 0x5c /* \ */) i++
-    } else if (c === 0x28 /* ( */ || c === 0x5b /* [ */) {
-      depth++
-      if (depth > max) max = depth
-    } else if (c === 0x29 /* ) */ || c === 0x5d /* ] */) {
-      depth--
-    }
-  }
-  return max
-}
 
 /** Number of attribute expressions in a parsed tree (iterative). */
 function countTerms(root: ParsedFilter): number {
@@ -87,9 +68,6 @@ function checkLimits(text: string, limits: FilterLimits | undefined, what: strin
   if (text.length > l.maxLength) {
     throw new InvalidFilterError(`The ${what} is longer than the limit of ${l.maxLength} characters (maxLength)`)
   }
-  if (nestingDepth(text) > l.maxDepth) {
-    throw new InvalidFilterError(`The ${what} is nested deeper than the limit of ${l.maxDepth} levels (maxDepth)`)
-  }
   return l
 }
 
@@ -99,14 +77,25 @@ function checkTerms(tree: ParsedFilter, l: Required<FilterLimits>, what: string)
   }
 }
 
-function runParser(text: string, startRule: 'Filter' | 'Path', fail: (err: PeggySyntaxError) => ScimError): unknown {
+function runParser(
+  text: string,
+  startRule: 'Filter' | 'Path',
+  maxDepth: number,
+  fail: (err: PeggySyntaxError) => ScimError,
+): unknown {
+  const what = startRule === 'Filter' ? 'filter' : 'path'
+  // Called by the grammar at the first level past maxDepth; the parse stops there.
+  const tooDeep = (offset: number): never => {
+    throw new InvalidFilterError(`The ${what} is nested deeper than the limit of ${maxDepth} levels (maxDepth) at column ${offset + 1}`)
+  }
   try {
-    return peggyParse(text, { startRule })
+    return peggyParse(text, { startRule, maxDepth, tooDeep })
   } catch (err) {
+    if (err instanceof InvalidFilterError) throw err
     if (err instanceof PeggySyntaxError) throw fail(err)
     if (err instanceof RangeError) {
       // Only reachable when a host raises maxDepth far beyond the default.
-      throw new InvalidFilterError(`The ${startRule === 'Filter' ? 'filter' : 'path'} is nested too deeply`, { cause: err })
+      throw new InvalidFilterError(`The ${what} is nested too deeply`, { cause: err })
     }
     throw err
   }
@@ -119,8 +108,9 @@ function syntaxDetail(kind: string, err: PeggySyntaxError): string {
 /**
  * Parse a filter without resolving attribute names: the grammar's `Filter` start rule.
  *
- * @throws {InvalidFilterError} empty filter (FLT-009), a limit exceeded (FLT-008), or a syntax error
- *   (the detail names the column).
+ * @throws {InvalidFilterError} empty filter (FLT-009), a limit exceeded (FLT-008; the detail names
+ *   the limit, and for depth the column of the first level too many), or a syntax error (the detail
+ *   names the column).
  * @example parseFilterSyntax('userName eq "bjensen"') // { type: 'compare', path: { text: 'userName', ... }, ... }
  */
 export function parseFilterSyntax(text: string, limits?: FilterLimits): ParsedFilter {
@@ -130,7 +120,7 @@ export function parseFilterSyntax(text: string, limits?: FilterLimits): ParsedFi
   const l = checkLimits(text, limits, 'filter')
   const simple = simpleEq(text)
   if (simple) return simple
-  const tree = runParser(text, 'Filter', (err) => filterFail(syntaxDetail('filter', err), err)) as ParsedFilter
+  const tree = runParser(text, 'Filter', l.maxDepth, (err) => filterFail(syntaxDetail('filter', err), err)) as ParsedFilter
   checkTerms(tree, l, 'filter')
   return tree
 }
@@ -199,7 +189,7 @@ function bracketSpan(text: string): [number, number] {
 export function parsePathSyntax(text: string, limits?: FilterLimits): ParsedPath {
   if (typeof text !== 'string' || /^[ \t\r\n]*$/.test(text)) throw new InvalidPathError('The path must not be empty')
   const l = checkLimits(text, limits, 'path')
-  const parsed = runParser(text, 'Path', (err) => {
+  const parsed = runParser(text, 'Path', l.maxDepth, (err) => {
     const [open, close] = bracketSpan(text)
     const at = err.location.start.offset
     return open >= 0 && at > open && at <= close
