@@ -25,6 +25,7 @@ import {
 import { rootQuery } from './handlers/root'
 import { patchResource } from './handlers/patch'
 import { readJsonBody, requireObject } from './http/body'
+import { assertCleanJson, assertCleanString } from './http/strings'
 import { CursorCodec } from './cursor'
 import { compileResourceValidator } from './validation/resource-schema'
 import { send } from './http/respond'
@@ -190,6 +191,7 @@ export async function execute(svc: Service, method: string, segments: readonly s
   if (!rt) throw new NotFoundError(`Unknown endpoint '/${head}'`)
   const id = segments[1]
   if (segments.length > 2) throw new NotFoundError('Unknown endpoint')
+  if (id !== undefined) assertCleanString(id, 'The resource id in the path')
   if (id === undefined) {
     if (method === 'GET' || method === 'HEAD') return listResources(svc, call, rt)
     if (method === 'POST') return createResource(svc, call, rt)
@@ -247,6 +249,8 @@ async function dispatch(svc: Service, options: ScimRouterOptions<unknown, unknow
   if (BODY_METHODS.has(method)) {
     const limit = head === 'Bulk' && svc.options.bulk ? svc.options.bulk.maxPayloadSize : svc.options.maxBodyBytes
     body = await readJsonBody(req, limit, head === 'Bulk' ? 'maxPayloadSize' : undefined)
+    // One rule for every store: no U+0000 or unpaired surrogate in any string (400 invalidValue).
+    if (body !== undefined) assertCleanJson(body, 'request body')
   }
   const call: Call = { query, headers: req.headers, body, ctx, principal, render }
   const reply = await withTimeout(svc.options.adapterTimeout, Promise.resolve().then(() => route(svc, options, method, isRoot, segments, call)))

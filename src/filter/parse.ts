@@ -4,11 +4,12 @@
  * @module
  */
 import debugFactory from 'debug'
-import { InvalidFilterError, InvalidPathError, type ScimError } from '../errors'
+import { InvalidFilterError, InvalidPathError, InvalidValueError, type ScimError } from '../errors'
 import type { CompiledResourceType } from '../schema/registry'
 import type { FilterNode, ParsedFilter, ParsedPath, PatchPath } from './ast'
 import { parse as peggyParse, SyntaxError as PeggySyntaxError } from './generated/parser'
 import { resolveChildPath, resolveFilter, resolveTopPath } from './resolve'
+import { hasForbiddenChar } from '../http/strings'
 
 const debug = debugFactory('scim:filter')
 
@@ -75,6 +76,35 @@ function checkTerms(tree: ParsedFilter, l: Required<FilterLimits>, what: string)
   if (countTerms(tree) > l.maxTerms) {
     throw new InvalidFilterError(`The ${what} has more than the limit of ${l.maxTerms} expressions (maxTerms)`)
   }
+  checkLiterals(tree, what)
+}
+
+/**
+ * No string literal may hold U+0000 or an unpaired surrogate (reachable through `\u0000` /
+ * `\ud800` escapes or raw characters): the same rule as for bodies and ids, so no store ever
+ * compares against one (400 invalidValue). Iterative, linear in the tree.
+ */
+function checkLiterals(root: ParsedFilter, what: string): void {
+  const stack: ParsedFilter[] = [root]
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    switch (node.type) {
+      case 'and':
+      case 'or':
+        for (const f of node.filters) stack.push(f)
+        break
+      case 'not':
+      case 'valuePath':
+        stack.push(node.filter)
+        break
+      case 'compare':
+        if (typeof node.value === 'string' && hasForbiddenChar(node.value)) {
+          throw new InvalidValueError(`A string in the ${what} contains U+0000 or an unpaired UTF-16 surrogate, which SCIM strings cannot hold`)
+        }
+        break
+      default:
+        break
+    }
+  }
 }
 
 function runParser(
@@ -111,6 +141,7 @@ function syntaxDetail(kind: string, err: PeggySyntaxError): string {
  * @throws {InvalidFilterError} empty filter (FLT-009), a limit exceeded (FLT-008; the detail names
  *   the limit, and for depth the column of the first level too many), or a syntax error (the detail
  *   names the column).
+ * @throws {InvalidValueError} a string literal holding U+0000 or an unpaired surrogate.
  * @example parseFilterSyntax('userName eq "bjensen"') // { type: 'compare', path: { text: 'userName', ... }, ... }
  */
 export function parseFilterSyntax(text: string, limits?: FilterLimits): ParsedFilter {
@@ -119,7 +150,10 @@ export function parseFilterSyntax(text: string, limits?: FilterLimits): ParsedFi
   }
   const l = checkLimits(text, limits, 'filter')
   const simple = simpleEq(text)
-  if (simple) return simple
+  if (simple) {
+    checkLiterals(simple, 'filter')
+    return simple
+  }
   const tree = runParser(text, 'Filter', l.maxDepth, (err) => filterFail(syntaxDetail('filter', err), err)) as ParsedFilter
   checkTerms(tree, l, 'filter')
   return tree
@@ -153,6 +187,8 @@ function simpleEq(text: string): ParsedFilter | undefined {
  * @throws {InvalidFilterError} (400 invalidFilter) for an empty filter, a limit, a syntax error
  *   (with the column), an unknown operator (named), an unknown or ambiguous attribute (named),
  *   a `returned: never` attribute, or an operator/value unsupported for the attribute type.
+ * @throws {InvalidValueError} (400 invalidValue) for a string literal holding U+0000 or an unpaired
+ *   surrogate (the same rule as for request bodies, so no store ever compares against one).
  * @example
  * const users = registry.bySegment('Users')!
  * parseFilter('emails[type eq "work" and value co "@example.com"]', users)
