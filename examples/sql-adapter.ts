@@ -14,11 +14,12 @@
  * table prefix):
  * - `scim_resources` (tenant, id) primary key: resource_type, version (integer, +1 per write),
  *   created / last_modified (epoch ms, so SQL order = time order), user_name_key and
- *   display_name_key (NFC + case folded exactly like the filter evaluator folds), external_id
- *   (NFC), and `doc`: the attributes as JSON (TEXT in SQLite, jsonb in PostgreSQL), every string
- *   exactly as sent (MT-011). Comparisons on `doc` values NFC-normalise (and fold) inside SQL:
- *   `normalize(x, NFC)` / `lower(normalize(x, NFC))` in PostgreSQL, the JS functions `scim_nfc` /
- *   `scim_fold` registered on the SQLite connection. Ids are UUIDv7 with a monotonic counter, so
+ *   display_name_key (`foldCase`: NFC and full case folding, exactly like the filter evaluator),
+ *   external_id (NFC), and `doc`: the attributes as JSON (TEXT in SQLite, jsonb in PostgreSQL),
+ *   every string exactly as sent (MT-011). Comparisons on `doc` values NFC-normalise (and fold)
+ *   inside SQL: in PostgreSQL `normalize(x, NFC)` and the SQL function `<prefix>fold` that this
+ *   adapter creates from the same case-folding table as `foldCase`; in SQLite the JS functions
+ *   `scim_nfc` / `scim_fold` (= `foldCase`) registered on the connection. Ids are UUIDv7 with a monotonic counter, so
  *   (created, id) is creation order. Group `members` and User `groups` are never in `doc`.
  * - `scim_members` (tenant, group_id, member_id, member_type, ord): Group membership, one row per
  *   member, with foreign keys to both resources (ON DELETE CASCADE). Adding a member is a row
@@ -58,6 +59,7 @@ import {
   PreconditionFailedError,
   TooManyError,
   UniquenessError,
+  foldCase,
   type AttributeInfo,
   type CreateQuery,
   type DeleteQuery,
@@ -72,6 +74,7 @@ import {
   uuidv7,
 } from '../src'
 import { keysetPage } from '../src/keyset'
+import { FULL as FULL_FOLDS, SIMPLE_RUNS } from '../src/schema/casefold-table'
 // Not (yet) re-exported by the package entry point.
 import type { CursorListQuery, CursorListResult, ModifyMembersQuery, ModifyMembersResult } from '../src/adapter'
 import type { FilterNode } from '../src/filter/ast'
@@ -128,7 +131,7 @@ export interface SqlDriver extends SqlExecutor {
 
 /**
  * Unicode case fold used by SQLite for non-caseExact comparisons (its built-in lower() is
- * ASCII-only): NFC, then lower-casing, exactly like the filter evaluator (src/filter/values.ts).
+ * ASCII-only): `foldCase`, exactly like the filter evaluator.
  */
 const SQLITE_FOLD = 'scim_fold'
 /** NFC normalisation used by SQLite for caseExact comparisons (stored strings are kept as sent, MT-011). */
@@ -146,7 +149,7 @@ export function sqliteDriver(database: string | BetterSqlite3.Database): SqlDriv
   db.pragma('foreign_keys = ON')
   db.pragma('busy_timeout = 5000')
   if (db.name !== ':memory:' && db.name !== '') db.pragma('journal_mode = WAL')
-  db.function(SQLITE_FOLD, { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.normalize('NFC').toLowerCase() : v))
+  db.function(SQLITE_FOLD, { deterministic: true }, (v: unknown) => (typeof v === 'string' ? foldCase(v) : v))
   db.function(SQLITE_NFC, { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.normalize('NFC') : v))
   const cache = new Map<string, BetterSqlite3.Statement>()
   const exec: SqlExecutor = {
@@ -335,15 +338,35 @@ function readValues(attrs: Record<string, unknown>, path: string): string[] {
   return out
 }
 
-const fold = (s: string, caseExact: boolean): string => (caseExact ? s.normalize('NFC') : s.normalize('NFC').toLowerCase())
+/**
+ * Comparison key of a stored value (unique keys, side-table lookup keys): the same preparation the
+ * filter evaluator uses (NFC, and `foldCase` unless caseExact), so a value that an IdP lookup would
+ * find twice can never be stored twice (`STRASSE`, `Straße` and `STRAẞE` collide).
+ */
+const fold = (s: string, caseExact: boolean): string => (caseExact ? s.normalize('NFC') : foldCase(s))
+
+const sqlText = (s: string): string => `'${s.replace(/'/g, "''")}'`
 
 /**
- * Comparison key of a unique value: the same fold the filter evaluator uses, so a value that an
- * IdP lookup would find twice can never be stored twice. `userName` folds like FLT-021 (upper, then
- * lower case: `STRASSE` and `Straße` collide); other strings by NFC and lower case.
+ * The body of the PostgreSQL fold function: `foldCase` in SQL, from the same generated table.
+ * NFC, then the single-code-point foldings with one `translate` (ASCII-only text takes a shortcut),
+ * then the multi-code-point ones with `replace`, then NFC again.
  */
-const uniqueKey = (resourceType: string, path: string, s: string, caseExact: boolean): string =>
-  !caseExact && resourceType === 'User' && path === 'userName' ? s.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC') : fold(s, caseExact)
+function postgresFoldSql(): string {
+  let from = ''
+  let to = ''
+  for (let i = 0; i + 3 < SIMPLE_RUNS.length; i += 4) {
+    const [first, count, step, delta] = SIMPLE_RUNS.slice(i, i + 4) as [number, number, number, number]
+    for (let k = 0; k < count; k++) {
+      from += String.fromCodePoint(first + k * step)
+      to += String.fromCodePoint(first + k * step + delta)
+    }
+  }
+  let expr = `translate(normalize(s, NFC), ${sqlText(from)}, ${sqlText(to)})`
+  for (const [cp, folded] of FULL_FOLDS) expr = `replace(${expr}, ${sqlText(String.fromCodePoint(cp))}, ${sqlText(folded)})`
+  const ascii = `translate(s, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')`
+  return `SELECT CASE WHEN s ~ '^[\x01-\x7f]*$' THEN ${ascii} ELSE normalize(${expr}, NFC) END`
+}
 
 /**
  * A `ScimAdapter` over SQLite or PostgreSQL.
@@ -359,7 +382,7 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
   readonly capabilities = { sort: true, changePassword: false }
   readonly driver: SqlDriver
   readonly #tenantOf: (ctx: Ctx) => string
-  readonly #t: { resources: string; members: string; values: string; unique: string; prefix: string }
+  readonly #t: { resources: string; members: string; values: string; unique: string; fold: string; prefix: string }
   readonly #schema: string | undefined
   readonly #indexed: readonly IndexedValuePath[]
   readonly #maxInMemory: number
@@ -393,13 +416,18 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     }
     this.#schema = options.schema
     const q = options.schema ? `${options.schema}.` : ''
-    this.#t = { resources: `${q}${prefix}resources`, members: `${q}${prefix}members`, values: `${q}${prefix}values`, unique: `${q}${prefix}unique`, prefix }
+    this.#t = { resources: `${q}${prefix}resources`, members: `${q}${prefix}members`, values: `${q}${prefix}values`, unique: `${q}${prefix}unique`, fold: `${q}${prefix}fold`, prefix }
     this.#indexed = options.indexedValues ?? [{ resourceType: 'User', path: 'emails.value', caseExact: false }]
     this.#maxInMemory = options.maxInMemory ?? 10_000
   }
 
   get #pg(): boolean {
     return this.driver.dialect === 'postgres'
+  }
+
+  /** The SQL function (`foldCase` in SQL) that non-caseExact comparisons inside SQL use. */
+  get foldFunction(): string {
+    return this.#pg ? this.#t.fold : SQLITE_FOLD
   }
 
   // ------------------------------------------------------------------ schema
@@ -452,6 +480,9 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
         if (this.#schema) await tx.query(`CREATE SCHEMA IF NOT EXISTS ${this.#schema}`, [])
       }
       for (const stmt of ddl) await tx.query(stmt, [])
+      if (pg) {
+        await tx.query(`CREATE OR REPLACE FUNCTION ${this.#t.fold}(s text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fold$ ${postgresFoldSql()} $fold$`, [])
+      }
     })
   }
 
@@ -559,7 +590,7 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
 
   #translateOptions(resourceType: string, tenant: string): TranslateOptions {
     // Documents keep strings as sent (MT-011): comparisons NFC-normalise (and fold) inside SQL.
-    return { dialect: this.driver.dialect, mapping: this.mapping(resourceType, tenant), fold: this.#pg ? 'lower' : SQLITE_FOLD, nfc: this.#pg ? true : SQLITE_NFC }
+    return { dialect: this.driver.dialect, mapping: this.mapping(resourceType, tenant), fold: this.foldFunction, nfc: this.#pg ? true : SQLITE_NFC }
   }
 
   /** `canFilter`: true when the whole filter translates to SQL. */
@@ -870,7 +901,7 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       if (typeof v !== 'string') continue
       const n = await this.#run(
         tx,
-        sql`INSERT INTO ${U} (tenant, resource_type, path, value_key, resource_id) VALUES (${tenant}, ${resourceType}, ${u.path}, ${uniqueKey(resourceType, u.path, v, u.caseExact)}, ${id}) ON CONFLICT DO NOTHING`,
+        sql`INSERT INTO ${U} (tenant, resource_type, path, value_key, resource_id) VALUES (${tenant}, ${resourceType}, ${u.path}, ${fold(v, u.caseExact)}, ${id}) ON CONFLICT DO NOTHING`,
       )
       if (n === 0) throw new UniquenessError(`${u.path} '${v}' is already in use`)
     }

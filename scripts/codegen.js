@@ -36,6 +36,10 @@ export declare class SyntaxError extends Error {
 export interface ParseOptions {
   startRule?: 'Filter' | 'Path'
   grammarSource?: string
+  /** Maximum nesting of groups and brackets; default unlimited. */
+  maxDepth?: number
+  /** Called with the offset of the "(" or "[" opening the first level past maxDepth; must throw. */
+  tooDeep?: (offset: number) => never
 }
 export declare const StartRules: string[]
 /** Returns the plain AST described in src/filter/ast.ts (ParsedFilter or ParsedPath). */

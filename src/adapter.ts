@@ -15,6 +15,14 @@
  * - `list` returns exactly the requested page and the true `totalResults`.
  * - Every query carries the request's {@link AdapterQuery.signal}: a write never commits once it
  *   is aborted, and rolls back when it aborts mid-transaction, so a 503 means nothing changed.
+ * - Case-insensitive strings (`caseExact: false`) compare by `foldCase` (exported): NFC, then
+ *   Unicode full case folding (CaseFolding.txt statuses C and F), then NFC (RFC 7643 §2.1,
+ *   RFC 7644 §5). Uniqueness keys, lookup columns and any filter pushed down to storage must use
+ *   exactly this function (or an SQL function computing it), so that storage rejects and finds
+ *   exactly what the in-memory evaluator would: `Straße`, `STRASSE` and `STRAẞE` are one
+ *   `userName`; `admın` (dotless ı) and `admin` are two. Case-exact strings compare by NFC only.
+ * - Strings reaching the adapter never contain U+0000 or a lone surrogate: the router answers
+ *   400 `invalidValue` for them in bodies, ids and filter literals before calling the adapter.
  * @module
  */
 import type { FilterNode } from './filter/ast'
@@ -51,7 +59,7 @@ export interface SortSpec {
 export interface UniqueConstraint {
   /** Canonical attribute path, e.g. `userName` or `displayName`. */
   path: string
-  /** When false, values collide if they are equal after NFC normalisation and case folding (RES-021). */
+  /** When false, values collide if their `foldCase` keys are equal; when true, if they are equal after NFC (RES-021). */
   caseExact: boolean
 }
 

@@ -28,7 +28,8 @@ import type { FilterNode } from './filter/ast'
 import { compileFilter } from './filter/evaluate'
 import { compareForSort } from './filter/compare'
 import { keysetPage } from './keyset'
-import { foldCase, multiValuedWork } from './schema/values'
+import { foldCase } from './schema/casefold'
+import { multiValuedWork } from './schema/values'
 
 /** Options of {@link MemoryAdapter}. */
 export interface MemoryAdapterOptions<Ctx> {
@@ -129,17 +130,12 @@ function memberDisplay(e: Entryish): unknown {
 
 /**
  * The key of an indexed value, prepared exactly as the filter evaluator prepares strings
- * (FLT-020): NFC when caseExact, else folded (for `userName` the PRECIS-like upper-then-lower fold
- * of FLT-021, so `STRASSE` finds `straße`). An index lookup then finds what a scan would, and
- * uniqueness agrees with lookups.
+ * (FLT-020, RES-021): NFC when caseExact, else {@link foldCase} (NFC and full case folding, so
+ * `STRASSE` finds `straße`). An index lookup then finds what a scan would, and uniqueness agrees
+ * with lookups.
  */
-function indexFold(rt: string, path: string, value: string): string {
-  if (rt === 'User' && (path === 'userName' || path === 'unique:userName')) return value.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC')
-  return foldCase(value)
-}
-
 const indexKey = (rt: string, path: string, value: string, caseExact: boolean): string =>
-  `${rt}\u0000${path}\u0000${caseExact ? value.normalize('NFC') : indexFold(rt, path, value)}`
+  `${rt}\u0000${path}\u0000${caseExact ? value.normalize('NFC') : foldCase(value)}`
 
 function readPath(attributes: Record<string, unknown>, path: string): unknown {
   const dot = path.indexOf('.')

@@ -26,6 +26,7 @@ import {
 import { rootQuery } from './handlers/root'
 import { patchResource } from './handlers/patch'
 import { readJsonBody, requireObject } from './http/body'
+import { assertCleanJson, assertCleanString } from './http/strings'
 import { CursorCodec } from './cursor'
 import { compileResourceValidator } from './validation/resource-schema'
 import { send } from './http/respond'
@@ -212,6 +213,7 @@ export async function execute(svc: Service, method: string, segments: readonly s
   if (!rt) throw new NotFoundError(`Unknown endpoint '/${head}'`)
   const id = segments[1]
   if (segments.length > 2) throw new NotFoundError('Unknown endpoint')
+  if (id !== undefined) assertCleanString(id, 'The resource id in the path')
   if (id === undefined) {
     if (method === 'GET' || method === 'HEAD') return listResources(svc, call, rt)
     if (method === 'POST') return createResource(svc, call, rt)
@@ -268,6 +270,8 @@ async function dispatch(svc: Service, options: ScimRouterOptions<unknown, unknow
   if (BODY_METHODS.has(method)) {
     const limit = head === 'Bulk' && svc.options.bulk ? svc.options.bulk.maxPayloadSize : svc.options.maxBodyBytes
     body = await readJsonBody(req, limit, head === 'Bulk' ? 'maxPayloadSize' : undefined)
+    // One rule for every store: no U+0000 or unpaired surrogate in any string (400 invalidValue).
+    if (body !== undefined) assertCleanJson(body, 'request body')
   }
   // AUTH-008: storage work is bounded by adapterTimeout; a 503 only while nothing has committed.
   const reply = await runWithDeadline(svc.options.adapterTimeout, (deadline) => {

@@ -341,6 +341,10 @@ export function describeAdapterConformance<Ctx = unknown>(
         // FLT-021: userName folds like the filter rule, so a lookup can never find two users.
         await createUser(a, A, { userName: 'Stra\u00dfe' })
         await rejectsWith(createUser(a, A, { userName: 'STRASSE' }), 'ERR_SCIM_UNIQUENESS', 'userName equal under full case folding')
+        await rejectsWith(createUser(a, A, { userName: 'STRA\u1e9eE' }), 'ERR_SCIM_UNIQUENESS', 'capital sharp s folds to ss')
+        // Full case folding (foldCase) keeps the dotless i distinct from i.
+        await createUser(a, A, { userName: 'adm\u0131n' })
+        await createUser(a, A, { userName: 'admin' })
         const b = await createUser(a, A, { userName: 'bob' })
         await rejectsWith(
           a.replace({ resourceType: 'User', id: b.id, attributes: { userName: 'alice@example.com' }, unique: USER_UNIQUE }, A),

@@ -4,23 +4,28 @@
  * @module
  */
 import debugFactory from 'debug'
-import { InvalidFilterError, InvalidPathError, type ScimError } from '../errors'
+import { InvalidFilterError, InvalidPathError, InvalidValueError, type ScimError } from '../errors'
 import type { CompiledResourceType } from '../schema/registry'
 import type { FilterNode, ParsedFilter, ParsedPath, PatchPath } from './ast'
 import { parse as peggyParse, SyntaxError as PeggySyntaxError } from './generated/parser'
 import { resolveChildPath, resolveFilter, resolveTopPath } from './resolve'
+import { hasForbiddenChar } from '../http/strings'
 
 const debug = debugFactory('scim:filter')
 
 /**
  * Resource limits for filters (FLT-008). Exceeding one yields 400 `invalidFilter` naming the limit.
- * All are checked before or right after the (recursive-descent) parser runs, so hostile input can
- * neither exhaust the stack nor take long.
+ * Length is checked before the (recursive-descent) parser runs, depth while it runs (where the
+ * grammar nests, so the parser stops at the first level too many), terms right after; hostile
+ * input can neither exhaust the stack nor take long.
  */
 export interface FilterLimits {
   /** Maximum length in UTF-16 code units. Default 4096. */
   readonly maxLength?: number
-  /** Maximum nesting of parentheses and brackets. Default 32. */
+  /**
+   * Maximum nesting of parenthesised groups (`(...)`, `not (...)`) and valuePath brackets
+   * (`emails[...]`), counted by the parser itself. Default 32.
+   */
   readonly maxDepth?: number
   /** Maximum number of attribute expressions (`attr op value`, `attr pr`). Default 200. */
   readonly maxTerms?: number
@@ -37,29 +42,6 @@ type Fail = (detail: string, cause?: unknown) => ScimError
 
 const filterFail: Fail = (detail, cause) => new InvalidFilterError(detail, cause === undefined ? undefined : { cause })
 const pathFail: Fail = (detail, cause) => new InvalidPathError(detail, cause === undefined ? undefined : { cause })
-
-/**
- * Maximum nesting of `(` and `[` outside string literals, computed by a linear scan. Single-quoted
- * strings (FLT-061) are recognised only where a value can start (after whitespace), because a bare
- * word such as `O'Malley` may contain a quote.
- */
-export function nestingDepth(text: string): number {
-  let depth = 0
-  let max = 0
-  const n = text.length
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i)
-    if (c === 0x22 /* " */ || (c === 0x27 /* ' */ && (i === 0 || text[i - 1] === ' ' || text[i - 1] === '\t'))) {
-      for (i++; i < n && text.charCodeAt(i) !== c; i++) if (text.charCodeAt(i) === 0x5c /* \ */) i++
-    } else if (c === 0x28 /* ( */ || c === 0x5b /* [ */) {
-      depth++
-      if (depth > max) max = depth
-    } else if (c === 0x29 /* ) */ || c === 0x5d /* ] */) {
-      depth--
-    }
-  }
-  return max
-}
 
 /** Number of attribute expressions in a parsed tree (iterative). */
 function countTerms(root: ParsedFilter): number {
@@ -87,9 +69,6 @@ function checkLimits(text: string, limits: FilterLimits | undefined, what: strin
   if (text.length > l.maxLength) {
     throw new InvalidFilterError(`The ${what} is longer than the limit of ${l.maxLength} characters (maxLength)`)
   }
-  if (nestingDepth(text) > l.maxDepth) {
-    throw new InvalidFilterError(`The ${what} is nested deeper than the limit of ${l.maxDepth} levels (maxDepth)`)
-  }
   return l
 }
 
@@ -97,16 +76,56 @@ function checkTerms(tree: ParsedFilter, l: Required<FilterLimits>, what: string)
   if (countTerms(tree) > l.maxTerms) {
     throw new InvalidFilterError(`The ${what} has more than the limit of ${l.maxTerms} expressions (maxTerms)`)
   }
+  checkLiterals(tree, what)
 }
 
-function runParser(text: string, startRule: 'Filter' | 'Path', fail: (err: PeggySyntaxError) => ScimError): unknown {
+/**
+ * No string literal may hold U+0000 or an unpaired surrogate (reachable through `\u0000` /
+ * `\ud800` escapes or raw characters): the same rule as for bodies and ids, so no store ever
+ * compares against one (400 invalidValue). Iterative, linear in the tree.
+ */
+function checkLiterals(root: ParsedFilter, what: string): void {
+  const stack: ParsedFilter[] = [root]
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    switch (node.type) {
+      case 'and':
+      case 'or':
+        for (const f of node.filters) stack.push(f)
+        break
+      case 'not':
+      case 'valuePath':
+        stack.push(node.filter)
+        break
+      case 'compare':
+        if (typeof node.value === 'string' && hasForbiddenChar(node.value)) {
+          throw new InvalidValueError(`A string in the ${what} contains U+0000 or an unpaired UTF-16 surrogate, which SCIM strings cannot hold`)
+        }
+        break
+      default:
+        break
+    }
+  }
+}
+
+function runParser(
+  text: string,
+  startRule: 'Filter' | 'Path',
+  maxDepth: number,
+  fail: (err: PeggySyntaxError) => ScimError,
+): unknown {
+  const what = startRule === 'Filter' ? 'filter' : 'path'
+  // Called by the grammar at the first level past maxDepth; the parse stops there.
+  const tooDeep = (offset: number): never => {
+    throw new InvalidFilterError(`The ${what} is nested deeper than the limit of ${maxDepth} levels (maxDepth) at column ${offset + 1}`)
+  }
   try {
-    return peggyParse(text, { startRule })
+    return peggyParse(text, { startRule, maxDepth, tooDeep })
   } catch (err) {
+    if (err instanceof InvalidFilterError) throw err
     if (err instanceof PeggySyntaxError) throw fail(err)
     if (err instanceof RangeError) {
       // Only reachable when a host raises maxDepth far beyond the default.
-      throw new InvalidFilterError(`The ${startRule === 'Filter' ? 'filter' : 'path'} is nested too deeply`, { cause: err })
+      throw new InvalidFilterError(`The ${what} is nested too deeply`, { cause: err })
     }
     throw err
   }
@@ -119,8 +138,10 @@ function syntaxDetail(kind: string, err: PeggySyntaxError): string {
 /**
  * Parse a filter without resolving attribute names: the grammar's `Filter` start rule.
  *
- * @throws {InvalidFilterError} empty filter (FLT-009), a limit exceeded (FLT-008), or a syntax error
- *   (the detail names the column).
+ * @throws {InvalidFilterError} empty filter (FLT-009), a limit exceeded (FLT-008; the detail names
+ *   the limit, and for depth the column of the first level too many), or a syntax error (the detail
+ *   names the column).
+ * @throws {InvalidValueError} a string literal holding U+0000 or an unpaired surrogate.
  * @example parseFilterSyntax('userName eq "bjensen"') // { type: 'compare', path: { text: 'userName', ... }, ... }
  */
 export function parseFilterSyntax(text: string, limits?: FilterLimits): ParsedFilter {
@@ -129,8 +150,11 @@ export function parseFilterSyntax(text: string, limits?: FilterLimits): ParsedFi
   }
   const l = checkLimits(text, limits, 'filter')
   const simple = simpleEq(text)
-  if (simple) return simple
-  const tree = runParser(text, 'Filter', (err) => filterFail(syntaxDetail('filter', err), err)) as ParsedFilter
+  if (simple) {
+    checkLiterals(simple, 'filter')
+    return simple
+  }
+  const tree = runParser(text, 'Filter', l.maxDepth, (err) => filterFail(syntaxDetail('filter', err), err)) as ParsedFilter
   checkTerms(tree, l, 'filter')
   return tree
 }
@@ -163,6 +187,8 @@ function simpleEq(text: string): ParsedFilter | undefined {
  * @throws {InvalidFilterError} (400 invalidFilter) for an empty filter, a limit, a syntax error
  *   (with the column), an unknown operator (named), an unknown or ambiguous attribute (named),
  *   a `returned: never` attribute, or an operator/value unsupported for the attribute type.
+ * @throws {InvalidValueError} (400 invalidValue) for a string literal holding U+0000 or an unpaired
+ *   surrogate (the same rule as for request bodies, so no store ever compares against one).
  * @example
  * const users = registry.bySegment('Users')!
  * parseFilter('emails[type eq "work" and value co "@example.com"]', users)
@@ -199,7 +225,7 @@ function bracketSpan(text: string): [number, number] {
 export function parsePathSyntax(text: string, limits?: FilterLimits): ParsedPath {
   if (typeof text !== 'string' || /^[ \t\r\n]*$/.test(text)) throw new InvalidPathError('The path must not be empty')
   const l = checkLimits(text, limits, 'path')
-  const parsed = runParser(text, 'Path', (err) => {
+  const parsed = runParser(text, 'Path', l.maxDepth, (err) => {
     const [open, close] = bracketSpan(text)
     const at = err.location.start.offset
     return open >= 0 && at > open && at <= close

@@ -1,9 +1,10 @@
 /**
  * Value helpers shared by resolution, evaluation and sorting: reading an attribute out of a
- * rendered resource, case folding, code-point string order and xsd:dateTime instants.
+ * rendered resource, string preparation (per caseExact), code-point string order and xsd:dateTime instants.
  * Internal module.
  * @module
  */
+import { foldCase } from '../schema/casefold'
 import type { AttributeInfo } from '../schema/registry'
 
 /** An instant with sub-millisecond precision: whole seconds since the epoch plus nanoseconds. */
@@ -59,23 +60,12 @@ export function compareInstants(a: Instant, b: Instant): number {
 }
 
 /**
- * Case folding for case-insensitive comparison (FLT-020): NFC, then Unicode lower-casing. For
- * `userName` (FLT-021, PRECIS UsernameCaseMapped approximation) upper- then lower-casing, which
- * also folds e.g. `ß` to `ss`.
+ * Prepare a string attribute value or operand for comparison per the attribute's `caseExact`
+ * (FLT-020, FLT-021, RES-021): NFC when case-exact, else {@link foldCase} (NFC and Unicode full
+ * case folding), for `userName` and every other attribute alike.
  */
-export function foldCase(value: string, attribute: AttributeInfo): string {
-  const nfc = value.normalize('NFC')
-  if (isUserName(attribute)) return nfc.toUpperCase().toLowerCase().normalize('NFC')
-  return nfc.toLowerCase()
-}
-
-function isUserName(attribute: AttributeInfo): boolean {
-  return !attribute.parent && !attribute.extension && attribute.def.name === 'userName'
-}
-
-/** Prepare a string attribute value or operand for comparison per the attribute's `caseExact`. */
 export function prepareString(value: string, attribute: AttributeInfo): string {
-  return attribute.def.caseExact ? value.normalize('NFC') : foldCase(value, attribute)
+  return attribute.def.caseExact ? value.normalize('NFC') : foldCase(value)
 }
 
 /** Unicode code-point order (not UTF-16 code-unit order), no locale. */

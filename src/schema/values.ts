@@ -8,6 +8,7 @@
  */
 import { InvalidSyntaxError, InvalidValueError } from '../errors'
 import type { AttributeInfo } from './registry'
+import { foldCase } from './casefold'
 
 /** Options that change how lenient value parsing is. */
 export interface ValueOptions {
@@ -24,11 +25,6 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3
 
 /** `Object.prototype.hasOwnProperty`, for objects parsed from client JSON. */
 export const own = Object.prototype.hasOwnProperty
-
-/** Case-insensitive comparison key: NFC, then lower case (RES-021, FLT-020). */
-export function foldCase(s: string): string {
-  return s.normalize('NFC').toLowerCase()
-}
 
 function typeName(v: unknown): string {
   if (v === null) return 'null'

@@ -8,11 +8,13 @@
  * - every value reaches SQL as a bound parameter, never as text (fragments are built with the
  *   {@link sql} tagged template, whose interpolations are parameters unless they are fragments);
  * - `caseExact: false` strings compare case-insensitively: the operand is folded in JavaScript
- *   exactly like `compileFilter` does, and the stored side is either a column that already holds the
- *   folded value ({@link ColumnStorage.prepared}) or wrapped in the fold function (default `lower`).
- *   **Caveats:** SQLite's built-in `lower()` folds ASCII only (register a Unicode fold function and
- *   pass its name as {@link TranslateOptions.fold}, as the example adapter does); PostgreSQL's
- *   `lower()` follows the database's `LC_CTYPE` (Unicode-aware for `*.UTF-8` locales). The
+ *   exactly like `compileFilter` does (`foldCase`: NFC and Unicode full case folding), and the
+ *   stored side is either a column that already holds the folded value ({@link ColumnStorage.prepared})
+ *   or wrapped in the fold function (default `lower`).
+ *   **Caveats:** SQLite's built-in `lower()` folds ASCII only and PostgreSQL's follows the
+ *   database's `LC_CTYPE`; neither is full case folding (`ß` stays `ß`). Register a function that
+ *   computes `foldCase` and pass its name as {@link TranslateOptions.fold}, as the example adapter
+ *   does. The
  *   evaluator compares NFC text, so either keep stored strings exactly as sent (MT-011) and set
  *   {@link TranslateOptions.nfc} (the comparison then normalises: `normalize(x, NFC)` in
  *   PostgreSQL, a registered function in SQLite), or store NFC-normalised strings;
@@ -235,7 +237,9 @@ export interface TranslateOptions {
   /**
    * Name of the SQL function that case-folds a text value for non-caseExact comparison of
    * columns/JSON values that are not {@link ColumnStorage.prepared}. Default `lower`. It must agree
-   * with JavaScript's `s.normalize('NFC').toLowerCase()` on the data you store.
+   * with `foldCase` (NFC and Unicode full case folding) on the data you store; `lower()` agrees on
+   * most text but not on e.g. `ß`, the Kelvin sign, Cherokee or ligatures, so register a function
+   * (SQLite: `db.function('scim_fold', foldCase)`; PostgreSQL: see the example adapter).
    */
   readonly fold?: string
   /**
@@ -250,9 +254,8 @@ export interface TranslateOptions {
 }
 
 /**
- * The exact value a {@link ColumnStorage.prepared} column must hold: NFC, then case-folded unless
- * `caseExact` (for `userName`, the PRECIS-like upper-then-lower fold of FLT-021). The same
- * function folds operands.
+ * The exact value a {@link ColumnStorage.prepared} column must hold: NFC, then `foldCase`d unless
+ * `caseExact` (RFC 7644 §5). The same function folds operands.
  */
 export function prepareValue(value: string, attribute: AttributeInfo): string {
   return prepareString(value, attribute)

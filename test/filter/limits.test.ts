@@ -84,6 +84,78 @@ describe('FLT-008 limits', () => {
   })
 })
 
+/**
+ * FLT-008 (RFC 7644 §3.4.2.2 grammar): depth is counted where the parser nests, so text that a
+ * separate scan would read differently from the grammar cannot hide nesting. Here `'x<TAB>or…'`
+ * looks like one single-quoted string, but a single-quoted string cannot hold a TAB: the grammar
+ * reads the bare word `'x`, then `or`, then 2,000 nested groups.
+ */
+describe('FLT-008 depth counted by the parser (issue 11 item 9)', () => {
+  const deep = (n: number, sep: string, inner = 'userName eq "y"', head = 'title eq ', tail = 'title eq z') =>
+    `${head}'x${sep}or${sep}${'('.repeat(n)}${inner}${')'.repeat(n)}${sep}or${sep}${tail}'`
+
+  test.each([
+    ['TAB', '\t'],
+    ['TAB and space', '\t \t'],
+  ])('a 2,000-deep filter hidden behind a quote and %s is 400 invalidFilter naming maxDepth', (_name, sep) => {
+    const f = deep(2000, sep)
+    expect(f.length).toBeLessThan(4096)
+    expectInvalidFilter(() => parseFilter(f, users), /nested deeper than the limit of 32 levels \(maxDepth\)/)
+  })
+
+  test('the parse stops at the first level past the limit: same column for 200 and 2,000 levels (work bounded by the prefix)', () => {
+    const column = (n: number): string => {
+      try {
+        parseFilter(deep(n, '\t'), users)
+      } catch (e) {
+        return /at column (\d+)/.exec((e as Error).message)?.[1] ?? 'none'
+      }
+      return 'accepted'
+    }
+    const at = "title eq 'x\tor\t".length + 32 + 1 // the 33rd "(" (1-based column)
+    expect([column(200), column(2000)]).toEqual([String(at), String(at)])
+  })
+
+  test('exactly 32 levels behind the same quote parse; the bare word is a value', () => {
+    const t = parseFilterSyntax(deep(32, '\t'))
+    expect(t).toMatchObject({ type: 'or', filters: [{ type: 'compare', value: "'x" }, { type: 'compare' }, { type: 'compare', value: "z'" }] })
+    expectInvalidFilter(() => parseFilterSyntax(deep(33, '\t')), /maxDepth/)
+  })
+
+  test('newlines and form feeds (not whitespace in the grammar) are syntax errors: 400 invalidFilter, never accepted', () => {
+    for (const sep of ['\n', '\r\n', '\f']) {
+      expectInvalidFilter(() => parseFilter(deep(2000, sep), users), /Invalid filter at column/)
+    }
+  })
+
+  test('with spaces or NBSP the quote really does enclose everything: one string value, no nesting', () => {
+    for (const sep of ['  ', '\u00a0']) {
+      const t = parseFilterSyntax(deep(2000, sep))
+      expect(t).toMatchObject({ type: 'compare', path: { text: 'title' }, op: 'eq', valueKind: 'string' })
+    }
+  })
+
+  test('not ( ... ) and valuePath brackets count as levels', () => {
+    expectInvalidFilter(() => parseFilterSyntax(`title eq 'x\tor\t${'not ('.repeat(33)}title pr${')'.repeat(33)}'`), /maxDepth/)
+    expectInvalidFilter(() => parseFilterSyntax(`emails[${'('.repeat(32)}type pr${')'.repeat(32)}]`), /maxDepth/)
+    expect(parseFilterSyntax(`emails[${'('.repeat(31)}type pr${')'.repeat(31)}]`)).toMatchObject({ type: 'valuePath' })
+  })
+
+  test('PATCH path (RFC 7644 §3.5.2): the same attack inside a valuePath filter is 400 invalidFilter naming maxDepth', () => {
+    const p = `emails[type eq 'x\tor\t${'('.repeat(2000)}value eq "y"${')'.repeat(2000)}\tor\ttype eq z']`
+    expect(p.length).toBeLessThan(4096)
+    expectInvalidFilter(() => parsePath(p, users), /nested deeper than the limit of 32 levels \(maxDepth\)/)
+    expect(parsePath(`emails[type eq 'x\tor\t${'('.repeat(31)}value eq "y"${')'.repeat(31)}].value`, users)).toMatchObject({ sub: { def: { name: 'value' } } })
+  })
+
+  test('a group that fails to parse gives its level back: many failed groups do not add up', () => {
+    // Each `(x eq` group fails inside; the filter is a syntax error, not a depth error.
+    const f = Array.from({ length: 40 }, () => '(title pr)').join(' and ') + ' and (title'
+    expectInvalidFilter(() => parseFilterSyntax(f, { maxTerms: 1000 }), /Invalid filter at column/)
+    expect(parseFilterSyntax(Array.from({ length: 40 }, () => '(title pr)').join(' and '), { maxTerms: 1000 })).toMatchObject({ type: 'and' })
+  })
+})
+
 describe('FLT-009 empty filter', () => {
   test.each(['', ' ', '\t\t', '  \t  '])('%j is invalidFilter', (f) => {
     expectInvalidFilter(() => parseFilter(f, users), /at least one/)

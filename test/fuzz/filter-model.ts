@@ -8,6 +8,7 @@
 import fc from 'fast-check'
 import type { FilterNode } from '../../src/filter'
 import type { AttributeInfo, CompiledResourceType } from '../../src/schema/registry'
+import { foldCase } from '../../src/schema/casefold'
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, groups, users } from '../filter/fixtures'
 
 export type RT = CompiledResourceType
@@ -148,12 +149,12 @@ export function refPresent(v: unknown): boolean {
   return true
 }
 
-/** FLT-020/021: NFC, then lower case; userName with PRECIS-like full folding (upper then lower). */
+/**
+ * FLT-020/021, RES-021: NFC when caseExact, else full case folding. The fold itself is the
+ * library's `foldCase`, checked against the Unicode table on its own in test/unit/casefold.test.ts.
+ */
 export function refFold(s: string, a: AttributeInfo): string {
-  if (a.def.caseExact) return s.normalize('NFC')
-  const isUserName = !a.parent && !a.extension && a.def.name === 'userName'
-  const nfc = s.normalize('NFC')
-  return isUserName ? nfc.toUpperCase().toLowerCase().normalize('NFC') : nfc.toLowerCase()
+  return a.def.caseExact ? s.normalize('NFC') : foldCase(s)
 }
 
 /** Code-point order (RFC 7644 "lexicographical"), no locale. */

@@ -1,5 +1,6 @@
 /** scim-router/sql: the SQL text and bound parameters of representative filters and sorts. */
 import { parseFilter } from '../../src/filter/parse'
+import type { CompareNode } from '../../src/filter/ast'
 import { enterpriseUserSchema, groupResourceType, groupSchema, userResourceType, userSchema } from '../../src/schema/core-schemas'
 import { createRegistry, type AttributeInfo } from '../../src/schema/registry'
 import {
@@ -71,7 +72,7 @@ describe('translateFilter', () => {
     expect(r.text).toBe("((r.user_name_key = ?) OR (lower(json_extract(r.doc, ?)) LIKE ? ESCAPE '\\'))")
     expect(r.values).toEqual(["x' or 1=1 --", '$."title"', "%'); drop table r; --%"])
     for (const d of ['sqlite', 'postgres'] as const) {
-      const text = tr('displayName eq "\\" OR \\"1\\"=\\"1" and nickName sw "\\u0000;--"', d)!.text
+      const text = tr('displayName eq "\\" OR \\"1\\"=\\"1" and nickName sw "\\u0001;--"', d)!.text
       expect(text).not.toMatch(/1=|DROP|--|OR "/)
     }
   })
@@ -110,8 +111,15 @@ describe('translateFilter', () => {
   })
 
   it('PostgreSQL: a NUL byte cannot be stored, so it never matches (no error)', () => {
-    expect(tr('title eq "a\\u0000b"', 'postgres')?.text).toBe('FALSE')
-    expect(tr('title ne "a\\u0000b"', 'postgres')?.text).toBe('(lower((r.doc #>> $1::text[])) IS NOT NULL)')
+    // parseFilter refuses NUL literals (400 invalidValue); a tree built by hand can still hold one.
+    const withNul = (filter: string) => {
+      const node = parseFilter(filter, users) as CompareNode
+      const f = translateFilter({ ...node, value: 'a\u0000b' }, { dialect: 'postgres', mapping })
+      return f && renderSql(f, 'postgres')
+    }
+    expect(() => parseFilter('title eq "a\\u0000b"', users)).toThrow(expect.objectContaining({ scimType: 'invalidValue' }))
+    expect(withNul('title eq "x"')?.text).toBe('FALSE')
+    expect(withNul('title ne "x"')?.text).toBe('(lower((r.doc #>> $1::text[])) IS NOT NULL)')
   })
 })
 
