@@ -126,9 +126,10 @@ if (PG_URL) {
         const controller = new AbortController()
         const reason = new ServiceUnavailableError(5, 'deadline')
         const write = db.adapter.replace({ resourceType: 'User', id: u.id, attributes: { userName: 'locked', title: 'new' }, unique: USER_UNIQUE, signal: controller.signal }, ctx)
-        // Abort once the UPDATE is waiting for the lock (pg_stat_activity shows it blocked).
+        // Abort once the write is waiting for the row lock (pg_stat_activity shows it blocked; the
+        // statement is the locking read or the UPDATE, whichever the store issues first).
         for (;;) {
-          const waiting = await pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE ${db.schema}.scim_resources%'`)
+          const waiting = await pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%${db.schema}.scim_resources%'`)
           if (waiting.rows[0].n > 0) break
           await new Promise((r) => setTimeout(r, 10))
         }
