@@ -28,6 +28,8 @@ export interface PlanContext {
   valuesTable: string
   /** Membership tables whose member column may hold this resource's ids (derived `groups`). */
   memberOf: readonly { group: ResolvedResource }[]
+  /** Planning the inner filter of a valuePath (element-level conditions). */
+  inElement?: boolean
 }
 
 const ANY: Plan = { where: undefined, exact: false }
@@ -51,6 +53,7 @@ export function planFilter(f: FilterNode, c: PlanContext): Plan {
       return { where: (eb) => eb.or(conds.map((w) => w(eb))), exact: parts.every((p) => p.exact) }
     }
     case 'not': {
+      if (c.inElement) return ANY
       const inner = planFilter(f.filter, c)
       const w = inner.where
       // Exact conditions here are never NULL (key IN (subquery), id = ?), so NOT is exact too.
@@ -59,11 +62,11 @@ export function planFilter(f: FilterNode, c: PlanContext): Plan {
     case 'present':
       return ANY
     case 'valuePath': {
-      // members[value eq "…"] narrows like members.value eq "…"; the rest of the inner filter in memory.
-      const a = f.attribute
-      if (r.members && !a.extension && !a.parent && a.def.name === 'members') return { where: membersCondition(f.filter, c), exact: false }
-      if (!a.extension && !a.parent && a.def.name === 'groups') return { where: groupsCondition(f.filter, c), exact: false }
-      return ANY
+      // emails[value eq "…" and type eq "work"]: one element satisfies the whole inner filter, so
+      // each of its atoms holds for the resource (a superset); `not` inside cannot be narrowed.
+      // A lone comparison is exactly the resource-level one (emails[value eq x] = emails.value eq x).
+      const inner = planFilter(f.filter, { ...c, inElement: true })
+      return { where: inner.where, exact: inner.exact && f.filter.type === 'compare' }
     }
     case 'compare':
       break
@@ -135,28 +138,6 @@ function groupIds(c: PlanContext, values: string[]): Condition | undefined {
         return eb(`r.${c.resource.id}`, 'in', q)
       }),
     )
-}
-
-/** The `value eq "…"` operands an inner valuePath filter requires (top-level `and` only). */
-function requiredValues(f: FilterNode): string[] | undefined {
-  if (f.type === 'compare' && f.op === 'eq' && f.attribute.def.name === 'value' && typeof f.value === 'string') return [f.value]
-  if (f.type === 'and') {
-    for (const x of f.filters) {
-      const v = requiredValues(x)
-      if (v) return v
-    }
-  }
-  return undefined
-}
-
-function membersCondition(inner: FilterNode, c: PlanContext): Condition | undefined {
-  const v = requiredValues(inner)
-  return v ? memberIds(c, v) : undefined
-}
-
-function groupsCondition(inner: FilterNode, c: PlanContext): Condition | undefined {
-  const v = requiredValues(inner)
-  return v ? groupIds(c, v) : undefined
 }
 
 function timeRange(column: string, op: string, value: string, r: ResolvedResource): Condition | undefined {
