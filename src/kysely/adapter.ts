@@ -180,7 +180,8 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       for (const ids of chunks([...byId.keys()])) {
         let q = db.selectFrom(`${m.table} as m`).select([`m.${m.group} as g`, `m.${m.member} as u`]).where(`m.${m.group}`, 'in', ids)
         if (m.tenant) q = q.where(`m.${m.tenant}`, '=', tenant)
-        pairs.push(...(await q.orderBy(`m.${m.group}`).orderBy(this.#idOrder(`m.${m.member}`)).execute()))
+        if (m.order) q = q.orderBy(`m.${m.order}`)
+        pairs.push(...(await q.orderBy(this.#idOrder(`m.${m.member}`)).execute()))
       }
       const info = await this.#memberInfo(db, tenant, [...new Set(pairs.map((p) => String(p['u'])))])
       for (const p of pairs) {
@@ -447,10 +448,17 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
 
   async #addMembers(tx: Db, r: ResolvedResource, tenant: string, groupId: string, ids: readonly string[]): Promise<void> {
     const m = r.members!
+    if (ids.length === 0) return
+    let ord = 0
+    if (m.order) {
+      let q = tx.selectFrom(`${m.table} as m`).select((eb) => eb.fn.max(`m.${m.order!}`).as('n')).where(`m.${m.group}`, '=', groupId)
+      if (m.tenant) q = q.where(`m.${m.tenant}`, '=', tenant)
+      ord = Number((await q.executeTakeFirst())?.['n'] ?? 0)
+    }
     for (const part of chunks(ids)) {
       await tx
         .insertInto(m.table)
-        .values(part.map((id) => ({ [m.group]: groupId, [m.member]: id, ...(m.tenant ? { [m.tenant]: tenant } : {}) })))
+        .values(part.map((id) => ({ [m.group]: groupId, [m.member]: id, ...(m.tenant ? { [m.tenant]: tenant } : {}), ...(m.order ? { [m.order]: ++ord } : {}) })))
         .execute()
     }
   }

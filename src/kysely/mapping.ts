@@ -32,7 +32,8 @@ export interface ColumnSpec {
   column: string
   /**
    * Written when the resource has no value for the attribute (for `NOT NULL` columns of an app's
-   * existing table, e.g. `is_active`); it is then also what reads return.
+   * existing table, e.g. `is_active`). With a JSON column, the adapter records that the value was
+   * defaulted and reads the attribute back as absent; without one, reads return the default.
    */
   default?: string | number | boolean
 }
@@ -46,6 +47,11 @@ export interface MembersMapping {
   member: string
   /** Optional tenant column of the join table (ids are primary keys, so it is not required). */
   tenant?: string
+  /**
+   * Optional integer column keeping insertion order, so `members` read back in the order they were
+   * added (RFC 7643 §2.4 leaves it open; the router's other stores keep it). Absent: ordered by member id.
+   */
+  order?: string
 }
 
 /**
@@ -196,6 +202,7 @@ export function resolveMapping(mapping: KyselyMapping): { resources: Map<string,
       ident('members.group', m.members.group)
       ident('members.member', m.members.member)
       if (m.members.tenant !== undefined) ident('members.tenant', m.members.tenant)
+      if (m.members.order !== undefined) ident('members.order', m.members.order)
     }
     resources.set(name, {
       name,
@@ -233,7 +240,7 @@ export function scimTablesMapping(prefix = 'scim_'): KyselyMapping {
         ...common,
         table: `${prefix}groups`,
         columns: { displayName: 'display_name', externalId: 'external_id' },
-        members: { table: `${prefix}members`, group: 'group_id', member: 'member_id', tenant: 'tenant' },
+        members: { table: `${prefix}members`, group: 'group_id', member: 'member_id', tenant: 'tenant', order: 'ord' },
       },
     },
   }

@@ -69,6 +69,7 @@ function tableStatements(d: KyselyDialectName, r: ResolvedResource): string[] {
     const m = r.members
     const mc = [`${m.group} ${t.key(64)} NOT NULL`, `${m.member} ${t.key(64)} NOT NULL`]
     if (m.tenant) mc.push(`${m.tenant} ${t.key(64)} NOT NULL`)
+    if (m.order) mc.push(`${m.order} ${t.big} NOT NULL`)
     out.push(`CREATE TABLE IF NOT EXISTS ${m.table} (${mc.join(', ')}, PRIMARY KEY (${m.group}, ${m.member}))${t.tableSuffix}`)
   }
   return out

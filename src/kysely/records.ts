@@ -126,17 +126,27 @@ export function encodeRecord(r: ResolvedResource, attributes: Record<string, unk
     members = [...new Set(members)]
   }
   const columns: Row = {}
+  const defaulted: string[] = []
   for (const c of r.columns) {
     let v = take(rest, c.keys)
-    if (v === undefined || v === null) v = c.default ?? null
-    columns[c.column] = v === null ? null : encodeValue(v, c.type, dialect)
+    if ((v === undefined || v === null) && c.default !== undefined) {
+      v = c.default
+      defaulted.push(c.path)
+    }
+    columns[c.column] = v === undefined || v === null ? null : encodeValue(v, c.type, dialect)
   }
+  // The JSON column remembers which columns hold a default rather than a value, so a resource
+  // reads back exactly as written (a NOT NULL column cannot say "absent" itself).
+  if (r.rest && defaulted.length > 0) rest[ABSENT] = defaulted
   if (r.rest) columns[r.rest] = Object.keys(rest).length === 0 ? null : JSON.stringify(rest)
   else if (Object.keys(rest).length > 0) {
     throw new InvalidValueError(`${Object.keys(rest).sort().join(', ')}: not stored by this service provider`)
   }
   return { columns, members }
 }
+
+/** Key of the JSON column listing defaulted columns; `#` never starts an attribute name. */
+const ABSENT = '#absent'
 
 /** The attributes of a row (JSON column first, then the columns). */
 export function decodeAttributes(r: ResolvedResource, row: Row): Record<string, unknown> {
@@ -146,9 +156,12 @@ export function decodeAttributes(r: ResolvedResource, row: Row): Record<string, 
     const parsed = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : Buffer.isBuffer(raw) ? (JSON.parse(raw.toString('utf8')) as unknown) : raw
     if (isObject(parsed)) attrs = typeof raw === 'string' || Buffer.isBuffer(raw) ? parsed : structuredClone(parsed)
   }
+  const absent = attrs[ABSENT]
+  delete attrs[ABSENT]
   for (const c of r.columns) {
     const v = row[c.column]
     if (v === null || v === undefined) continue
+    if (Array.isArray(absent) && absent.includes(c.path)) continue
     put(attrs, c.keys, decodeValue(v, c.type))
   }
   return attrs
