@@ -16,6 +16,7 @@ import type {
   ModifyMembersResult,
   ReplaceQuery,
   ScimAdapter,
+  SortSpec,
   StoredResource,
   UniqueConstraint,
 } from '../adapter'
@@ -283,15 +284,31 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const r = this.#res(q.resourceType)
     const tenant = this.#tenantOf(ctx)
     const plan = this.#plan(r, tenant, q.filter)
-    const inMemory = !plan.exact || q.sort !== undefined
+    const sortColumn = this.#sortColumn(r, q.sort)
+    const inMemory = !plan.exact || sortColumn === undefined
     const base = this.#base(this.#db, r, tenant, plan)
-    const query = inMemory ? base : this.#ordered(base, r, false).limit(Math.max(q.count, 0)).offset(q.startIndex - 1)
+    const query = inMemory ? base : this.#ordered(base, r, false, sortColumn).limit(Math.max(q.count, 0)).offset(q.startIndex - 1)
     const c = query.compile()
     return { sql: c.sql, parameters: c.parameters, inMemory }
   }
 
-  #ordered<Q extends { orderBy(e: unknown, d?: 'asc' | 'desc'): Q }>(q: Q, r: ResolvedResource, reverse: boolean): Q {
+  /**
+   * The column SQL can sort by exactly: none for the default order (`''`), the created or
+   * lastModified column for `meta.created`/`meta.lastModified` (instants, never missing), else
+   * undefined (sorted in memory with compareForSort: string folding and multi-valued primaries).
+   */
+  #sortColumn(r: ResolvedResource, sort: SortSpec | undefined): { column: string; desc: boolean } | '' | undefined {
+    if (!sort) return ''
+    const a = sort.attribute
+    if (!a.parent?.common || a.parent.def.name !== 'meta') return undefined
+    const column = a.def.name === 'created' ? r.created : a.def.name === 'lastModified' ? r.lastModified : undefined
+    return column ? { column, desc: sort.order === 'descending' } : undefined
+  }
+
+  /** ORDER BY the sort column (if any), then created and id ascending (LST-031), all reversed for a backwards page. */
+  #ordered<Q extends { orderBy(e: unknown, d?: 'asc' | 'desc'): Q }>(q: Q, r: ResolvedResource, reverse: boolean, sort: { column: string; desc: boolean } | '' = ''): Q {
     const dir = reverse ? 'desc' : 'asc'
+    if (sort) q = q.orderBy(`r.${sort.column}`, sort.desc !== reverse ? 'desc' : 'asc')
     return q.orderBy(`r.${r.created}`, dir).orderBy(sql`${this.#idOrder(`r.${r.id}`)} ${sql.raw(dir)}`)
   }
 
@@ -300,7 +317,8 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const r = this.#res(q.resourceType)
     const tenant = this.#tenantOf(ctx)
     const plan = this.#plan(r, tenant, q.filter)
-    if (!plan.exact || q.sort) {
+    const sortColumn = this.#sortColumn(r, q.sort)
+    if (!plan.exact || sortColumn === undefined) {
       const items = await this.#candidates(r, tenant, plan, q.filter)
       const cmp = q.sort ? compareForSort(q.sort.attribute, q.sort.order) : compareDefault
       items.sort((a, b) => cmp(a.view, b.view))
@@ -309,7 +327,7 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     }
     const total = Number((await this.#count(this.#db, r, tenant, plan).executeTakeFirst())?.['n'] ?? 0)
     if (q.count <= 0 || q.startIndex > total) return { resources: [], totalResults: total }
-    const rows = await this.#ordered(this.#base(this.#db, r, tenant, plan), r, false).limit(q.count).offset(q.startIndex - 1).execute()
+    const rows = await this.#ordered(this.#base(this.#db, r, tenant, plan), r, false, sortColumn).limit(q.count).offset(q.startIndex - 1).execute()
     return { resources: await this.#hydrate(this.#db, r, tenant, rows, q.omit), totalResults: total }
   }
 
