@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', testing: 'src/testing.ts', sql: 'src/sql/index.ts' },
+  entry: { index: 'src/index.ts', testing: 'src/testing.ts', sql: 'src/sql/index.ts', kysely: 'src/kysely/index.ts' },
   format: ['cjs', 'esm'],
   dts: true,
   clean: true,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: the whole suite on MemoryAdapter, then the HTTP e2e suites again on the example's
-// SqlAdapter (SQLite, and PostgreSQL when SCIM_PG_URL is set), so every store the example can
-// serve passes the same tests. Arguments are passed to a single jest run instead.
+// SqlAdapter (SQLite, and PostgreSQL when SCIM_PG_URL is set) and on scim-router/kysely (SQLite,
+// PostgreSQL, and MariaDB when SCIM_MYSQL_URL is set), so every store passes the same tests. Arguments are passed to a single jest run instead.
 'use strict'
 const { spawnSync } = require('node:child_process')
 const { mkdtempSync, readFileSync, rmSync } = require('node:fs')
@@ -21,6 +21,11 @@ const passes = [{ name: 'all suites (MemoryAdapter)', env: {}, args: [] }]
 passes.push({ name: 'e2e on SQLite (SqlAdapter)', env: { SCIM_TEST_STORE: 'sqlite' }, args: ['test/e2e'] })
 if (process.env.SCIM_PG_URL) passes.push({ name: 'e2e on PostgreSQL (SqlAdapter)', env: { SCIM_TEST_STORE: 'postgres' }, args: ['test/e2e'] })
 else console.log('SCIM_PG_URL is not set: the PostgreSQL suites are skipped (see README, Quick start).')
+// The same e2e suites on scim-router/kysely (SCIM-owned mapping) on each database it supports.
+passes.push({ name: 'e2e on SQLite (KyselyAdapter)', env: { SCIM_TEST_STORE: 'kysely-sqlite' }, args: ['test/e2e'] })
+if (process.env.SCIM_PG_URL) passes.push({ name: 'e2e on PostgreSQL (KyselyAdapter)', env: { SCIM_TEST_STORE: 'kysely-postgres' }, args: ['test/e2e'] })
+if (process.env.SCIM_MYSQL_URL) passes.push({ name: 'e2e on MariaDB (KyselyAdapter)', env: { SCIM_TEST_STORE: 'kysely-mysql' }, args: ['test/e2e'] })
+else console.log('SCIM_MYSQL_URL is not set: the MariaDB suites are skipped (scripts/mariadb-setup.sh).')
 
 const dir = mkdtempSync(join(tmpdir(), 'scim-test-'))
 let passed = 0

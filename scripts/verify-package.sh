@@ -15,7 +15,8 @@ cd "$work"
 npm init -y >/dev/null
 npm install --no-audit --no-fund --loglevel=error "$tgz" express@5 @types/express@5 @types/node@20 typescript@5.9 >/dev/null
 node -e "
-const m = require('scim-router'); const t = require('scim-router/testing'); const s = require('scim-router/sql');
+const m = require('scim-router'); const t = require('scim-router/testing'); const s = require('scim-router/sql'); const k = require('scim-router/kysely');
+if (typeof k.kyselyAdapter !== 'function' || typeof k.migrationStatements !== 'function') throw new Error('cjs: kysely exports missing');
 if (typeof m.scimRouter !== 'function' || typeof m.MemoryAdapter !== 'function') throw new Error('cjs: main exports missing');
 if (typeof t.describeAdapterConformance !== 'function') throw new Error('cjs: testing export missing');
 if (Object.keys(s).length === 0) throw new Error('cjs: sql exports missing');

@@ -13,10 +13,17 @@ import { Pool } from 'pg'
 import { MemoryAdapter, bearerToken, scimRouter, type ScimAdapter, type ScimRouterOptions } from '../../src'
 import { SqlAdapter } from '../../examples/sql-adapter'
 
+import Database from 'better-sqlite3'
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely'
+import { kyselyAdapter, migrate, scimTablesMapping } from '../../src/kysely'
+
 const STORE = process.env['SCIM_TEST_STORE'] ?? 'memory'
-if (!['memory', 'sqlite', 'postgres'].includes(STORE)) throw new Error(`SCIM_TEST_STORE must be memory, sqlite or postgres, not '${STORE}'`)
+const STORES = ['memory', 'sqlite', 'postgres', 'kysely-sqlite', 'kysely-postgres', 'kysely-mysql']
+if (!STORES.includes(STORE)) throw new Error(`SCIM_TEST_STORE must be one of ${STORES.join(', ')}, not '${STORE}'`)
+const MYSQL_URL = process.env['SCIM_MYSQL_URL']
+if (STORE === 'kysely-mysql' && !MYSQL_URL) throw new Error('SCIM_TEST_STORE=kysely-mysql needs SCIM_MYSQL_URL=mysql://…')
 const PG_URL = process.env['SCIM_PG_URL']
-if (STORE === 'postgres' && !PG_URL) throw new Error('SCIM_TEST_STORE=postgres needs SCIM_PG_URL=postgres://…')
+if ((STORE === 'postgres' || STORE === 'kysely-postgres') && !PG_URL) throw new Error('SCIM_TEST_STORE=postgres needs SCIM_PG_URL=postgres://…')
 
 /** Prefix of the per-adapter PostgreSQL schemas: `scim_e2e_<created, base 36>_<random>`. */
 const SCHEMA_PREFIX = 'scim_e2e_'
@@ -64,12 +71,87 @@ if (STORE === 'postgres') {
 }
 
 /**
+ * The Kysely adapter's e2e stores: SQLite gets a fresh in-memory database per adapter; PostgreSQL
+ * and MariaDB one fresh schema/database per test file, migrated once, where every adapter gets its
+ * own tenant (so adapters never see each other's data), dropped after the file.
+ */
+let kyselyShared: { db: Kysely<any>; ready: Promise<void> } | undefined
+const KYSELY_NAME = `scim_e2ek_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
+if (STORE === 'kysely-postgres' || STORE === 'kysely-mysql') {
+  afterAll(async () => {
+    const shared = kyselyShared
+    kyselyShared = undefined
+    if (!shared) return
+    await shared.ready.catch(() => undefined)
+    const { sql } = await import('kysely')
+    await sql.raw(STORE === 'kysely-postgres' ? `DROP SCHEMA IF EXISTS ${KYSELY_NAME} CASCADE` : `DROP DATABASE IF EXISTS ${KYSELY_NAME}`).execute(shared.db)
+    await shared.db.destroy()
+  })
+}
+
+function sharedKysely(): { db: Kysely<any>; ready: Promise<void> } {
+  if (kyselyShared) return kyselyShared
+  let db: Kysely<any>
+  let create: Promise<void>
+  if (STORE === 'kysely-postgres') {
+    create = (async () => {
+      const p = new Pool({ connectionString: PG_URL, max: 1 })
+      await p.query(`CREATE SCHEMA IF NOT EXISTS ${KYSELY_NAME}`)
+      await p.end()
+    })()
+    db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: PG_URL, max: 6, options: `-c search_path=${KYSELY_NAME}` }) }) })
+  } else {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mysql = require('mysql2') as typeof import('mysql2')
+    create = (async () => {
+      const c = mysql.createConnection({ uri: MYSQL_URL as string })
+      await c.promise().query(`CREATE DATABASE IF NOT EXISTS ${KYSELY_NAME} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
+      await c.promise().end()
+    })()
+    const url = new URL(MYSQL_URL as string)
+    url.pathname = `/${KYSELY_NAME}`
+    db = new Kysely<any>({ dialect: new MysqlDialect({ pool: mysql.createPool({ uri: url.toString(), connectionLimit: 6, charset: 'utf8mb4' }) as never }) })
+  }
+  const ready = create.then(() => migrate(db, scimTablesMapping(), { createTables: true }))
+  kyselyShared = { db, ready }
+  return kyselyShared
+}
+
+function kyselyTestAdapter(options: { nestedGroups?: boolean }): ScimAdapter<any> {
+  const mapping = scimTablesMapping()
+  if (STORE === 'kysely-sqlite') {
+    const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) })
+    return kyselyAdapter({ db, mapping, migrate: { createTables: true }, ...options })
+  }
+  const shared = sharedKysely()
+  const own = randomBytes(6).toString('hex')
+  const adapter = kyselyAdapter<any>({
+    db: shared.db,
+    mapping,
+    ...options,
+    tenant: (ctx) => `${own}:${typeof ctx?.tenant === 'string' ? ctx.tenant : 'default'}`,
+  })
+  // Every operation waits for the shared migration first.
+  return new Proxy(adapter, {
+    get(target, key, receiver) {
+      const v = Reflect.get(target, key, receiver) as unknown
+      if (typeof v !== 'function' || key === 'canFilter' || key === 'constructor') return typeof v === 'function' ? v.bind(target) : v
+      return async (...args: unknown[]) => {
+        await shared.ready
+        return (v as (...a: unknown[]) => unknown).apply(target, args)
+      }
+    },
+  })
+}
+
+/**
  * The store behind every e2e suite: MemoryAdapter by default; `SCIM_TEST_STORE=sqlite` runs the
  * same suites against the example's SqlAdapter on in-memory SQLite (what `npm run example` serves),
  * `SCIM_TEST_STORE=postgres` against SqlAdapter on PostgreSQL (`SCIM_PG_URL`), one fresh schema per
  * adapter, dropped after the test (or file) that made it.
  */
 export function defaultAdapter(options: { nestedGroups?: boolean } = {}): ScimAdapter<any> {
+  if (STORE.startsWith('kysely-')) return kyselyTestAdapter(options)
   if (STORE === 'sqlite') return SqlAdapter.sqlite(':memory:', options)
   if (STORE === 'postgres') {
     const schema = `${SCHEMA_PREFIX}${Date.now().toString(36)}_${randomBytes(5).toString('hex')}`

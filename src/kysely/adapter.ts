@@ -1,0 +1,678 @@
+/**
+ * `KyselyAdapter`: a `ScimAdapter` over any tables described by a {@link KyselyMapping}, through a
+ * Kysely instance on PostgreSQL, MySQL/MariaDB or SQLite. See the entry point's TSDoc for the model.
+ * @module
+ */
+import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely'
+import type {
+  CreateQuery,
+  CursorListQuery,
+  CursorListResult,
+  DeleteQuery,
+  GetQuery,
+  ListQuery,
+  ListResult,
+  ModifyMembersQuery,
+  ModifyMembersResult,
+  ReplaceQuery,
+  ScimAdapter,
+  SortSpec,
+  StoredResource,
+  UniqueConstraint,
+} from '../adapter'
+import { InvalidValueError, NotFoundError, PreconditionFailedError, TooManyError, UniquenessError } from '../errors'
+import type { FilterNode } from '../filter/ast'
+import { compareDefault, compareForSort } from '../filter/compare'
+import { compileFilter } from '../filter/evaluate'
+import { uuidv7 } from '../ids'
+import { keysetPage } from '../keyset'
+import { detectDialect, isDuplicateKey, isRetryable } from './dialect'
+import { resolveMapping, type KyselyDialectName, type KyselyMapping, type ResolvedResource } from './mapping'
+import { migrate, type MigrationOptions } from './migrate'
+import { planFilter, type Plan } from './plan'
+import { decodeRow, encodeInstant, encodeRecord, lookupKey, readPath, readStrings, uniqueKey } from './records'
+
+type Db = Kysely<any> | Transaction<any>
+type Row = Record<string, unknown>
+
+/** Options of {@link kyselyAdapter}. */
+export interface KyselyAdapterOptions<Ctx> {
+  /** The app's Kysely instance (PostgresDialect with pg, MysqlDialect with mysql2, SqliteDialect with better-sqlite3). */
+  db: Kysely<any>
+  /** Dialect of `db`. Default: detected from its Kysely adapter. */
+  dialect?: KyselyDialectName
+  /** Where each resource type lives. `scimTablesMapping()` is a complete SCIM-owned layout. */
+  mapping: KyselyMapping
+  /** The tenant of a request. Default: `ctx.tenant` when it is a string, else `"default"`. */
+  tenant?: (ctx: Ctx) => string
+  /** Allow Groups as members of Groups. Default false: a Group member id is 400 invalidValue. */
+  nestedGroups?: boolean
+  /**
+   * Most candidate rows a query decides in memory (filters SQL only narrows, sorts other than the
+   * default order). Default 10,000; over it, `list` throws TooManyError (400 tooMany).
+   */
+  maxInMemory?: number
+  /** Run {@link migrate} (with these options) before the first operation. Default false. */
+  migrate?: boolean | MigrationOptions
+}
+
+const CHUNK = 500
+
+function chunks<T>(xs: readonly T[]): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < xs.length; i += CHUNK) out.push(xs.slice(i, i + CHUNK))
+  return out
+}
+
+/** Versions are integers rendered as strings; anything else never matches. */
+const versionNumber = (v: string): number => (/^\d{1,15}$/.test(v) ? Number(v) : -1)
+
+/**
+ * A `ScimAdapter` derived from a declarative mapping. Make one with {@link kyselyAdapter}.
+ * @typeParam Ctx - the router's per-request context.
+ */
+export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
+  readonly capabilities = { sort: true, changePassword: false }
+  readonly dialect: KyselyDialectName
+  readonly #db: Kysely<any>
+  readonly #resources: Map<string, ResolvedResource>
+  readonly #values: string
+  readonly #unique: string
+  readonly #tenantOf: (ctx: Ctx) => string
+  readonly #nested: boolean
+  readonly #maxInMemory: number
+  readonly #mapping: KyselyMapping
+  readonly #migrate: MigrationOptions | undefined
+  #ready: Promise<void> | undefined
+
+  constructor(options: KyselyAdapterOptions<Ctx>) {
+    this.#db = options.db
+    this.dialect = options.dialect ?? detectDialect(options.db)
+    this.#mapping = options.mapping
+    const { resources, prefix } = resolveMapping(options.mapping)
+    this.#resources = resources
+    this.#values = `${prefix}values`
+    this.#unique = `${prefix}unique`
+    this.#nested = options.nestedGroups === true
+    this.#maxInMemory = options.maxInMemory ?? 10_000
+    this.#migrate = options.migrate === true ? {} : options.migrate === false || options.migrate === undefined ? undefined : options.migrate
+    this.#tenantOf =
+      options.tenant ??
+      ((ctx: Ctx) => {
+        const t = (ctx as { tenant?: unknown } | null | undefined)?.tenant
+        return typeof t === 'string' ? t : 'default'
+      })
+  }
+
+  /** Run the configured migration once (a no-op without the `migrate` option). */
+  init(): Promise<void> {
+    if (!this.#migrate) return Promise.resolve()
+    this.#ready ??= migrate(this.#db, this.#mapping, { ...this.#migrate, dialect: this.dialect }).catch((err) => {
+      this.#ready = undefined
+      throw err
+    })
+    return this.#ready
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  #res(resourceType: string): ResolvedResource {
+    const r = this.#resources.get(resourceType)
+    if (!r) throw new TypeError(`KyselyAdapter: resource type '${resourceType}' is not in the mapping`)
+    return r
+  }
+
+  /** Resource types whose rows may be members of a group. */
+  get #memberTypes(): ResolvedResource[] {
+    return [...this.#resources.values()].filter((r) => r.name === 'User' || (this.#nested && r.members))
+  }
+
+  /** Resource types with a membership table. */
+  get #groupTypes(): ResolvedResource[] {
+    return [...this.#resources.values()].filter((r) => r.members)
+  }
+
+  #columnsOf(r: ResolvedResource): string[] {
+    const cols = [r.id, r.version, r.created, r.lastModified, ...r.columns.map((c) => c.column)]
+    if (r.rest) cols.push(r.rest)
+    return [...new Set(cols)].map((c) => `r.${c}`)
+  }
+
+  /** `SELECT <columns> FROM table r WHERE tenant = ?`. */
+  #select(db: Db, r: ResolvedResource, tenant: string) {
+    let q = db.selectFrom(`${r.table} as r`).select(this.#columnsOf(r))
+    if (r.tenant) q = q.where(`r.${r.tenant}`, '=', tenant)
+    return q
+  }
+
+  /** A row lock suffix (`FOR UPDATE` / shared) where the database has row locks. */
+  #lock<Q extends { forUpdate(): Q; modifyEnd(s: ReturnType<typeof sql.raw>): Q }>(q: Q, mode: 'update' | 'share'): Q {
+    if (this.dialect === 'sqlite') return q // transactions are serial
+    if (mode === 'update') return q.forUpdate()
+    return q.modifyEnd(sql.raw(this.dialect === 'mysql' ? 'lock in share mode' : 'for share'))
+  }
+
+  #idOrder(col: string) {
+    return this.dialect === 'postgres' ? sql`${sql.ref(col)} collate "C"` : sql.ref(col)
+  }
+
+  async #tx<T>(fn: (tx: Transaction<any>) => Promise<T>): Promise<T> {
+    await this.init()
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#db.transaction().execute(fn)
+      } catch (err) {
+        if (isRetryable(err) && attempt < 4) continue
+        throw err
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  /** Rows → resources, with derived `members` (Groups) and `groups` (Users) unless omitted. */
+  async #hydrate(db: Db, r: ResolvedResource, tenant: string, rows: Row[], omit?: readonly string[]): Promise<StoredResource[]> {
+    const out = rows.map((row) => decodeRow(r, row))
+    if (out.length === 0) return out
+    const byId = new Map(out.map((s) => [s.id, s]))
+    if (r.members && !omit?.includes('members')) {
+      const m = r.members
+      const pairs: Row[] = []
+      for (const ids of chunks([...byId.keys()])) {
+        let q = db.selectFrom(`${m.table} as m`).select([`m.${m.group} as g`, `m.${m.member} as u`]).where(`m.${m.group}`, 'in', ids)
+        if (m.tenant) q = q.where(`m.${m.tenant}`, '=', tenant)
+        if (m.order) q = q.orderBy(`m.${m.order}`)
+        pairs.push(...(await q.orderBy(this.#idOrder(`m.${m.member}`)).execute()))
+      }
+      const info = await this.#memberInfo(db, tenant, [...new Set(pairs.map((p) => String(p['u'])))])
+      for (const p of pairs) {
+        const s = byId.get(String(p['g']))!
+        const id = String(p['u'])
+        const i = info.get(id)
+        const member: Record<string, unknown> = { value: id, type: i?.type ?? 'User' }
+        if (i?.display !== undefined) member['display'] = i.display
+        ;((s.attributes['members'] ??= []) as unknown[]).push(member)
+      }
+    }
+    if (this.#memberTypes.includes(r) && !omit?.includes('groups')) {
+      const found: { member: string; group: StoredResource }[] = []
+      for (const g of this.#groupTypes) {
+        const m = g.members!
+        const pairs: Row[] = []
+        for (const ids of chunks([...byId.keys()])) {
+          let q = db.selectFrom(`${m.table} as m`).select([`m.${m.group} as g`, `m.${m.member} as u`]).where(`m.${m.member}`, 'in', ids)
+          if (m.tenant) q = q.where(`m.${m.tenant}`, '=', tenant)
+          pairs.push(...(await q.execute()))
+        }
+        const groups = new Map<string, StoredResource>()
+        for (const ids of chunks([...new Set(pairs.map((p) => String(p['g'])))])) {
+          for (const row of await this.#select(db, g, tenant).where(`r.${g.id}`, 'in', ids).execute()) {
+            const s = decodeRow(g, row)
+            groups.set(s.id, s)
+          }
+        }
+        for (const p of pairs) {
+          const group = groups.get(String(p['g']))
+          if (group) found.push({ member: String(p['u']), group })
+        }
+      }
+      found.sort((a, b) => a.group.created.getTime() - b.group.created.getTime() || (a.group.id < b.group.id ? -1 : a.group.id > b.group.id ? 1 : 0))
+      for (const f of found) {
+        const s = byId.get(f.member)
+        if (!s) continue
+        const entry: Record<string, unknown> = { value: f.group.id, type: 'direct' }
+        const display = f.group.attributes['displayName']
+        if (typeof display === 'string') entry['display'] = display
+        ;((s.attributes['groups'] ??= []) as unknown[]).push(entry)
+      }
+    }
+    return out
+  }
+
+  /** Type and `display` (displayName, else userName) of member ids. */
+  async #memberInfo(db: Db, tenant: string, ids: string[]): Promise<Map<string, { type: string; display: string | undefined }>> {
+    const info = new Map<string, { type: string; display: string | undefined }>()
+    for (const t of this.#memberTypes) {
+      for (const part of chunks(ids.filter((id) => !info.has(id)))) {
+        for (const row of await this.#select(db, t, tenant).where(`r.${t.id}`, 'in', part).execute()) {
+          const s = decodeRow(t, row)
+          const d = s.attributes['displayName'] ?? s.attributes['userName']
+          info.set(s.id, { type: t.name, display: typeof d === 'string' ? d : undefined })
+        }
+      }
+    }
+    return info
+  }
+
+  async get(q: GetQuery, ctx: Ctx): Promise<StoredResource | null> {
+    await this.init()
+    const r = this.#res(q.resourceType)
+    const tenant = this.#tenantOf(ctx)
+    const rows = await this.#select(this.#db, r, tenant).where(`r.${r.id}`, '=', q.id).execute()
+    return (await this.#hydrate(this.#db, r, tenant, rows, q.omit))[0] ?? null
+  }
+
+  #plan(r: ResolvedResource, tenant: string, filter: FilterNode | undefined): Plan {
+    if (!filter) return { where: undefined, exact: true }
+    return planFilter(filter, { resource: r, tenant, valuesTable: this.#values, memberOf: this.#memberTypes.includes(r) ? this.#groupTypes.map((group) => ({ group })) : [] })
+  }
+
+  /** `FROM table r WHERE tenant AND <plan>` as a select of the resource columns. */
+  #base(db: Db, r: ResolvedResource, tenant: string, plan: Plan) {
+    const q = this.#select(db, r, tenant)
+    return plan.where ? q.where(plan.where) : q
+  }
+
+  #count(db: Db, r: ResolvedResource, tenant: string, plan: Plan) {
+    let q = db.selectFrom(`${r.table} as r`).select((eb) => eb.fn.countAll().as('n'))
+    if (r.tenant) q = q.where(`r.${r.tenant}`, '=', tenant)
+    if (plan.where) q = q.where(plan.where)
+    return q
+  }
+
+  /**
+   * Always true: every filter is answered here. The parts an index serves (lookup keys, `id`,
+   * membership, `meta.created`/`meta.lastModified` ranges) narrow the rows in SQL; anything else
+   * is decided with `compileFilter` on those candidates (at most `maxInMemory` of them).
+   */
+  canFilter(_filter: FilterNode, resourceType: string): boolean {
+    return this.#resources.has(resourceType)
+  }
+
+  /** The SQL `list` runs for a query (the page query when SQL decides it, else the candidates query), compiled. */
+  compileList(q: ListQuery, ctx: Ctx): { sql: string; parameters: readonly unknown[]; inMemory: boolean } {
+    const r = this.#res(q.resourceType)
+    const tenant = this.#tenantOf(ctx)
+    const plan = this.#plan(r, tenant, q.filter)
+    const sortColumn = this.#sortColumn(r, q.sort)
+    const inMemory = !plan.exact || sortColumn === undefined
+    const base = this.#base(this.#db, r, tenant, plan)
+    const query = inMemory ? base : this.#ordered(base, r, false, sortColumn).limit(Math.max(q.count, 0)).offset(q.startIndex - 1)
+    const c = query.compile()
+    return { sql: c.sql, parameters: c.parameters, inMemory }
+  }
+
+  /**
+   * The column SQL can sort by exactly: none for the default order (`''`), the created or
+   * lastModified column for `meta.created`/`meta.lastModified` (instants, never missing), else
+   * undefined (sorted in memory with compareForSort: string folding and multi-valued primaries).
+   */
+  #sortColumn(r: ResolvedResource, sort: SortSpec | undefined): { column: string; desc: boolean } | '' | undefined {
+    if (!sort) return ''
+    const a = sort.attribute
+    if (!a.parent?.common || a.parent.def.name !== 'meta') return undefined
+    const column = a.def.name === 'created' ? r.created : a.def.name === 'lastModified' ? r.lastModified : undefined
+    return column ? { column, desc: sort.order === 'descending' } : undefined
+  }
+
+  /** ORDER BY the sort column (if any), then created and id ascending (LST-031), all reversed for a backwards page. */
+  #ordered<Q extends { orderBy(e: unknown, d?: 'asc' | 'desc'): Q }>(q: Q, r: ResolvedResource, reverse: boolean, sort: { column: string; desc: boolean } | '' = ''): Q {
+    const dir = reverse ? 'desc' : 'asc'
+    if (sort) q = q.orderBy(`r.${sort.column}`, sort.desc !== reverse ? 'desc' : 'asc')
+    return q.orderBy(`r.${r.created}`, dir).orderBy(sql`${this.#idOrder(`r.${r.id}`)} ${sql.raw(dir)}`)
+  }
+
+  async list(q: ListQuery, ctx: Ctx): Promise<ListResult> {
+    await this.init()
+    const r = this.#res(q.resourceType)
+    const tenant = this.#tenantOf(ctx)
+    const plan = this.#plan(r, tenant, q.filter)
+    const sortColumn = this.#sortColumn(r, q.sort)
+    if (!plan.exact || sortColumn === undefined) {
+      const items = await this.#candidates(r, tenant, plan, q.filter)
+      const cmp = q.sort ? compareForSort(q.sort.attribute, q.sort.order) : compareDefault
+      items.sort((a, b) => cmp(a.view, b.view))
+      const from = q.startIndex - 1
+      return { resources: items.slice(from, from + Math.max(0, q.count)).map((i) => i.s), totalResults: items.length }
+    }
+    const total = Number((await this.#count(this.#db, r, tenant, plan).executeTakeFirst())?.['n'] ?? 0)
+    if (q.count <= 0 || q.startIndex > total) return { resources: [], totalResults: total }
+    const rows = await this.#ordered(this.#base(this.#db, r, tenant, plan), r, false, sortColumn).limit(q.count).offset(q.startIndex - 1).execute()
+    return { resources: await this.#hydrate(this.#db, r, tenant, rows, q.omit), totalResults: total }
+  }
+
+  /** The rows SQL selects for a plan, with their evaluation views, filtered exactly in memory. */
+  async #candidates(r: ResolvedResource, tenant: string, plan: Plan, filter: FilterNode | undefined): Promise<{ s: StoredResource; view: Record<string, unknown> }[]> {
+    const n = Number((await this.#count(this.#db, r, tenant, plan).executeTakeFirst())?.['n'] ?? 0)
+    if (n > this.#maxInMemory) throw new TooManyError(`The query would evaluate ${n} resources in memory; narrow the filter`)
+    const rows = await this.#base(this.#db, r, tenant, plan).execute()
+    const stored = await this.#hydrate(this.#db, r, tenant, rows)
+    let items = stored.map((s) => ({ s, view: viewOf(s, r) }))
+    if (filter && !plan.exact) {
+      const test = compileFilter(filter)
+      items = items.filter((i) => test(i.view))
+    }
+    return items
+  }
+
+  /**
+   * RFC 9865 cursors. Default order with a filter SQL decides: a keyset query on (created, id)
+   * (`WHERE (created, id) > boundary ORDER BY created, id LIMIT count + 1`), correct while rows are
+   * inserted and deleted. Otherwise the same keyset semantics over the candidates in memory.
+   */
+  async listByCursor(q: CursorListQuery, ctx: Ctx): Promise<CursorListResult> {
+    await this.init()
+    const r = this.#res(q.resourceType)
+    const tenant = this.#tenantOf(ctx)
+    const plan = this.#plan(r, tenant, q.filter)
+    if (!plan.exact || q.sort) {
+      const items = await this.#candidates(r, tenant, plan, q.filter)
+      const { page, ...cursors } = keysetPage(items, q.sort, q.count, q.cursor)
+      return { resources: page.map((m) => m.s), ...cursors }
+    }
+    const boundary = q.cursor === undefined ? undefined : parseCursor(q.cursor)
+    const count = Math.max(0, q.count)
+    const total = Number((await this.#count(this.#db, r, tenant, plan).executeTakeFirst())?.['n'] ?? 0)
+    const result: CursorListResult = { resources: [], totalResults: total }
+    if (count === 0) return result
+    const C = `r.${r.created}`
+    const beyond = (b: Boundary, later: boolean) => {
+      const c = encodeInstant(b.c, r.timestamps)
+      const op = later ? '>' : '<'
+      return (eb: any) => eb.or([eb(C, op, c), eb.and([eb(C, '=', c), eb(this.#idOrder(`r.${r.id}`), op, b.i)])])
+    }
+    const backwards = boundary?.d === 'p'
+    let page = this.#base(this.#db, r, tenant, plan)
+    if (boundary) page = page.where(beyond(boundary, !backwards))
+    let rows = await this.#ordered(page, r, backwards).limit(count + 1).execute()
+    const more = rows.length > count
+    rows = rows.slice(0, count)
+    if (backwards) rows.reverse()
+    const resources = await this.#hydrate(this.#db, r, tenant, rows)
+    const first = resources[0]
+    const last = resources[resources.length - 1]
+    if (!first || !last) return result
+    const edge = (s: StoredResource): Boundary => ({ d: 'n', c: s.created.getTime(), i: s.id })
+    const exists = async (b: Boundary, later: boolean) => (await this.#base(this.#db, r, tenant, plan).where(beyond(b, later)).limit(1).execute()).length > 0
+    const hasNext = backwards ? await exists(edge(last), true) : more
+    const hasPrevious = backwards ? more : boundary !== undefined && (await exists(edge(first), false))
+    if (hasNext) result.nextCursor = JSON.stringify({ ...edge(last), d: 'n' })
+    if (hasPrevious) result.previousCursor = JSON.stringify({ ...edge(first), d: 'p' })
+    result.resources = resources
+    return result
+  }
+
+  /**
+   * The query plan of the statement `list` runs (SQLite `EXPLAIN QUERY PLAN`; PostgreSQL `EXPLAIN`
+   * with sequential scans disabled, so the plan shows whether an index *can* serve the query on a
+   * small table; MySQL/MariaDB `EXPLAIN`, one line per table: `table type key`). For tests and diagnostics.
+   */
+  async explain(q: ListQuery, ctx: Ctx): Promise<string> {
+    await this.init()
+    const c = this.compileList(q, ctx)
+    return this.#db.transaction().execute(async (tx) => {
+      if (this.dialect === 'postgres') await sql`SET LOCAL enable_seqscan = off`.execute(tx)
+      const prefix = this.dialect === 'sqlite' ? 'EXPLAIN QUERY PLAN ' : 'EXPLAIN '
+      const rows = (await tx.executeQuery(CompiledQuery.raw(prefix + c.sql, [...c.parameters]))).rows as Row[]
+      if (this.dialect === 'sqlite') return rows.map((x) => String(x['detail'])).join('\n')
+      if (this.dialect === 'postgres') return rows.map((x) => String(x['QUERY PLAN'])).join('\n')
+      return rows.map((x) => `${String(x['table'])} ${String(x['type'])} ${String(x['key'])}`).join('\n')
+    })
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  async #writeUnique(tx: Db, tenant: string, r: ResolvedResource, id: string, attrs: Record<string, unknown>, unique: readonly UniqueConstraint[], replacing: boolean): Promise<void> {
+    if (replacing) await tx.deleteFrom(this.#unique).where('tenant', '=', tenant).where('resource_id', '=', id).where('resource_type', '=', r.name).execute()
+    for (const u of unique) {
+      const v = readPath(attrs, u.path)
+      if (typeof v !== 'string') continue
+      try {
+        await tx.insertInto(this.#unique).values({ tenant, resource_type: r.name, path: u.path, value_key: uniqueKey(r.name, u.path, v, u.caseExact), resource_id: id }).execute()
+      } catch (err) {
+        if (isDuplicateKey(err)) throw new UniquenessError(`${u.path} '${v}' is already in use`, { cause: err })
+        throw err
+      }
+    }
+  }
+
+  async #writeLookups(tx: Db, tenant: string, r: ResolvedResource, id: string, attrs: Record<string, unknown>, replacing: boolean): Promise<void> {
+    if (replacing) await tx.deleteFrom(this.#values).where('tenant', '=', tenant).where('resource_id', '=', id).where('resource_type', '=', r.name).execute()
+    const rows: Row[] = []
+    for (const l of r.lookups) {
+      for (const key of new Set(readStrings(attrs, l.path).map((v) => lookupKey(r.name, l.path, v, l.caseExact)))) {
+        rows.push({ tenant, resource_type: r.name, path: l.path, value_key: key, resource_id: id })
+      }
+    }
+    if (rows.length > 0) await tx.insertInto(this.#values).values(rows).execute()
+  }
+
+  /** Resource type of each member id; all must exist in this tenant (locked against deletion). */
+  async #checkMembers(tx: Db, tenant: string, ids: readonly string[]): Promise<void> {
+    const found = new Set<string>()
+    for (const t of this.#memberTypes) {
+      for (const part of chunks(ids.filter((id) => !found.has(id)))) {
+        let q = tx.selectFrom(`${t.table} as r`).select(`r.${t.id} as id`).where(`r.${t.id}`, 'in', part)
+        if (t.tenant) q = q.where(`r.${t.tenant}`, '=', tenant)
+        for (const row of await this.#lock(q, 'share').execute()) found.add(String(row['id']))
+      }
+    }
+    for (const id of ids) if (!found.has(id)) throw new InvalidValueError(`members: no ${this.#nested ? 'User or Group' : 'User'} with id '${id}'`)
+  }
+
+  async #currentMembers(tx: Db, r: ResolvedResource, tenant: string, groupId: string, among?: readonly string[]): Promise<Set<string>> {
+    const m = r.members!
+    const out = new Set<string>()
+    const run = async (ids?: string[]) => {
+      let q = tx.selectFrom(`${m.table} as m`).select(`m.${m.member} as u`).where(`m.${m.group}`, '=', groupId)
+      if (m.tenant) q = q.where(`m.${m.tenant}`, '=', tenant)
+      if (ids) q = q.where(`m.${m.member}`, 'in', ids)
+      for (const row of await q.execute()) out.add(String(row['u']))
+    }
+    if (among) for (const part of chunks(among)) await run(part)
+    else await run()
+    return out
+  }
+
+  async #addMembers(tx: Db, r: ResolvedResource, tenant: string, groupId: string, ids: readonly string[]): Promise<void> {
+    const m = r.members!
+    if (ids.length === 0) return
+    let ord = 0
+    if (m.order) {
+      let q = tx.selectFrom(`${m.table} as m`).select((eb) => eb.fn.max(`m.${m.order!}`).as('n')).where(`m.${m.group}`, '=', groupId)
+      if (m.tenant) q = q.where(`m.${m.tenant}`, '=', tenant)
+      ord = Number((await q.executeTakeFirst())?.['n'] ?? 0)
+    }
+    for (const part of chunks(ids)) {
+      await tx
+        .insertInto(m.table)
+        .values(part.map((id) => ({ [m.group]: groupId, [m.member]: id, ...(m.tenant ? { [m.tenant]: tenant } : {}), ...(m.order ? { [m.order]: ++ord } : {}) })))
+        .execute()
+    }
+  }
+
+  async #removeMembers(tx: Db, r: ResolvedResource, tenant: string, groupId: string, ids: readonly string[]): Promise<void> {
+    const m = r.members!
+    for (const part of chunks(ids)) {
+      let q = tx.deleteFrom(m.table).where(m.group, '=', groupId).where(m.member, 'in', part)
+      if (m.tenant) q = q.where(m.tenant, '=', tenant)
+      await q.execute()
+    }
+  }
+
+  /**
+   * ETG-002: resources whose representation changed because a group they are in changed (their
+   * derived `groups`, a member's `display`) get a new version and lastModified.
+   */
+  async #touch(tx: Db, tenant: string, types: readonly ResolvedResource[], ids: readonly string[]): Promise<void> {
+    const sorted = [...new Set(ids)].sort() // one lock order for concurrent writers
+    if (sorted.length === 0) return
+    const now = Date.now()
+    for (const t of types) {
+      for (const part of chunks(sorted)) {
+        let q = tx
+          .updateTable(t.table)
+          .set({ [t.version]: sql`${sql.ref(t.version)} + 1`, [t.lastModified]: encodeInstant(now, t.timestamps) })
+          .where(t.id, 'in', part)
+        if (t.tenant) q = q.where(t.tenant, '=', tenant)
+        await q.execute()
+      }
+    }
+  }
+
+  async #readOne(tx: Db, r: ResolvedResource, tenant: string, id: string, omit?: readonly string[]): Promise<StoredResource> {
+    const rows = await this.#select(tx, r, tenant).where(`r.${r.id}`, '=', id).execute()
+    const s = (await this.#hydrate(tx, r, tenant, rows, omit))[0]
+    if (!s) throw new NotFoundError(`${r.name} ${id} not found`)
+    return s
+  }
+
+  async create(q: CreateQuery, ctx: Ctx): Promise<StoredResource> {
+    const r = this.#res(q.resourceType)
+    const tenant = this.#tenantOf(ctx)
+    const rec = encodeRecord(r, q.attributes, this.dialect)
+    const id = uuidv7()
+    return this.#tx(async (tx) => {
+      const now = encodeInstant(Date.now(), r.timestamps)
+      await this.#writeUnique(tx, tenant, r, id, q.attributes, q.unique, false)
+      await tx
+        .insertInto(r.table)
+        .values({ ...rec.columns, [r.id]: id, ...(r.tenant ? { [r.tenant]: tenant } : {}), [r.version]: 1, [r.created]: now, [r.lastModified]: now })
+        .execute()
+      await this.#writeLookups(tx, tenant, r, id, q.attributes, false)
+      if (rec.members && rec.members.length > 0) {
+        await this.#checkMembers(tx, tenant, rec.members)
+        await this.#addMembers(tx, r, tenant, id, rec.members)
+        await this.#touch(tx, tenant, this.#memberTypes, rec.members)
+      }
+      return this.#readOne(tx, r, tenant, id)
+    })
+  }
+
+  async replace(q: ReplaceQuery, ctx: Ctx): Promise<StoredResource> {
+    const r = this.#res(q.resourceType)
+    const tenant = this.#tenantOf(ctx)
+    const rec = encodeRecord(r, q.attributes, this.dialect)
+    return this.#tx(async (tx) => {
+      // Lock the row and read what decides the outcome (existence, version, the old name).
+      const old = (await this.#lock(this.#select(tx, r, tenant).where(`r.${r.id}`, '=', q.id), 'update').execute())[0]
+      if (!old) throw new NotFoundError(`${r.name} ${q.id} not found`)
+      const before = decodeRow(r, old)
+      if (q.expectedVersion !== undefined && versionNumber(q.expectedVersion) !== Number(before.version)) throw new PreconditionFailedError()
+      const now = Math.max(Date.now(), before.lastModified.getTime())
+      let upd = tx
+        .updateTable(r.table)
+        .set({ ...rec.columns, [r.version]: sql`${sql.ref(r.version)} + 1`, [r.lastModified]: encodeInstant(now, r.timestamps) })
+        .where(r.id, '=', q.id)
+        .where(r.version, '=', Number(before.version))
+      if (r.tenant) upd = upd.where(r.tenant, '=', tenant)
+      const res = await upd.executeTakeFirst()
+      if (Number(res.numUpdatedRows) === 0) throw new PreconditionFailedError() // SQLite has no row lock: the CAS decides
+      await this.#writeUnique(tx, tenant, r, q.id, q.attributes, q.unique, true)
+      await this.#writeLookups(tx, tenant, r, q.id, q.attributes, true)
+      if (rec.members) {
+        const wanted = rec.members
+        await this.#checkMembers(tx, tenant, wanted)
+        const existing = await this.#currentMembers(tx, r, tenant, q.id)
+        const keep = new Set(wanted)
+        const removed = [...existing].filter((id) => !keep.has(id))
+        const added = wanted.filter((id) => !existing.has(id))
+        await this.#removeMembers(tx, r, tenant, q.id, removed)
+        await this.#addMembers(tx, r, tenant, q.id, added)
+        const renamed = before.attributes['displayName'] !== q.attributes['displayName']
+        await this.#touch(tx, tenant, this.#memberTypes, [...(renamed ? wanted : added), ...removed].filter((id) => id !== q.id))
+      }
+      return this.#readOne(tx, r, tenant, q.id)
+    })
+  }
+
+  /**
+   * Add/remove Group members as join-table row inserts and deletes: the group row is locked
+   * (`FOR UPDATE`; SQLite transactions are serial), and its version bumped only when membership
+   * changed, so concurrent member changes to one group queue instead of failing a compare-and-swap.
+   */
+  async modifyMembers(q: ModifyMembersQuery, ctx: Ctx): Promise<ModifyMembersResult> {
+    const r = this.#res(q.resourceType)
+    if (!r.members) throw new TypeError(`KyselyAdapter: ${r.name} has no members mapping`)
+    const tenant = this.#tenantOf(ctx)
+    return this.#tx(async (tx) => {
+      const locked = await this.#lock(this.#select(tx, r, tenant).where(`r.${r.id}`, '=', q.id), 'update').execute()
+      if (locked.length === 0) throw new NotFoundError(`${r.name} ${q.id} not found`)
+      const present = await this.#currentMembers(tx, r, tenant, q.id, [...new Set([...q.add, ...q.remove])])
+      const added = [...new Set(q.add)].filter((id) => !present.has(id))
+      const removed = [...new Set(q.remove)].filter((id) => present.has(id))
+      await this.#checkMembers(tx, tenant, added)
+      if (added.length === 0 && removed.length === 0) return { resource: (await this.#hydrate(tx, r, tenant, locked, ['members']))[0]!, added, removed }
+      await this.#removeMembers(tx, r, tenant, q.id, removed)
+      await this.#addMembers(tx, r, tenant, q.id, added)
+      await this.#touch(tx, tenant, [r], [q.id])
+      await this.#touch(tx, tenant, this.#memberTypes, [...added, ...removed].filter((id) => id !== q.id))
+      return { resource: await this.#readOne(tx, r, tenant, q.id, ['members']), added, removed }
+    })
+  }
+
+  async delete(q: DeleteQuery, ctx: Ctx): Promise<void> {
+    const r = this.#res(q.resourceType)
+    const tenant = this.#tenantOf(ctx)
+    await this.#tx(async (tx) => {
+      // Lock the row first: no membership can be added to it while it is deleted.
+      const found = (await this.#lock(this.#select(tx, r, tenant).where(`r.${r.id}`, '=', q.id), 'update').execute())[0]
+      if (!found) throw new NotFoundError(`${r.name} ${q.id} not found`)
+      if (q.expectedVersion !== undefined && versionNumber(q.expectedVersion) !== Number(found[r.version])) throw new PreconditionFailedError()
+      if (r.members) {
+        // A deleted group's members lose it from their derived groups.
+        const members = [...(await this.#currentMembers(tx, r, tenant, q.id))]
+        await this.#removeMembers(tx, r, tenant, q.id, members)
+        await this.#touch(tx, tenant, this.#memberTypes, members.filter((id) => id !== q.id))
+      }
+      if (this.#memberTypes.includes(r)) {
+        // A deleted member leaves every group; those groups change.
+        for (const g of this.#groupTypes) {
+          const m = g.members!
+          let sel = tx.selectFrom(`${m.table} as m`).select(`m.${m.group} as g`).where(`m.${m.member}`, '=', q.id)
+          if (m.tenant) sel = sel.where(`m.${m.tenant}`, '=', tenant)
+          const groups = (await sel.execute()).map((x) => String(x['g'])).filter((id) => id !== q.id)
+          let del = tx.deleteFrom(m.table).where(m.member, '=', q.id)
+          if (m.tenant) del = del.where(m.tenant, '=', tenant)
+          await del.execute()
+          await this.#touch(tx, tenant, [g], groups)
+        }
+      }
+      for (const side of [this.#values, this.#unique]) {
+        await tx.deleteFrom(side).where('tenant', '=', tenant).where('resource_id', '=', q.id).where('resource_type', '=', r.name).execute()
+      }
+      let del = tx.deleteFrom(r.table).where(r.id, '=', q.id)
+      if (r.tenant) del = del.where(r.tenant, '=', tenant)
+      const res = await del.executeTakeFirst()
+      if (Number(res.numDeletedRows) === 0) throw new NotFoundError(`${r.name} ${q.id} not found`)
+    })
+  }
+}
+
+/** The adapter's keyset cursor: direction, and the boundary row's created (epoch ms) and id. */
+interface Boundary {
+  d: 'n' | 'p'
+  c: number
+  i: string
+}
+
+function parseCursor(cursor: string): Boundary {
+  let b: Partial<Boundary>
+  try {
+    b = JSON.parse(cursor) as Partial<Boundary>
+  } catch {
+    throw new InvalidValueError('Malformed cursor')
+  }
+  if (!b || (b.d !== 'n' && b.d !== 'p') || !Number.isSafeInteger(b.c) || typeof b.i !== 'string') throw new InvalidValueError('Malformed cursor')
+  return b as Boundary
+}
+
+/** The evaluation view of a stored resource (the shape of `toView`), for in-memory decisions. */
+function viewOf(s: StoredResource, r: ResolvedResource): Record<string, unknown> {
+  const schemas = [r.coreSchema]
+  for (const k of Object.keys(s.attributes)) if (k.startsWith('urn:')) schemas.push(k)
+  return {
+    ...s.attributes,
+    id: s.id,
+    schemas,
+    meta: { resourceType: r.name, created: s.created.toISOString(), lastModified: s.lastModified.toISOString(), version: `W/"${s.version}"` },
+  }
+}
+
+/**
+ * Make a {@link KyselyAdapter}.
+ * @throws TypeError when the mapping is invalid (unknown attribute, complex attribute on a column, …).
+ */
+export function kyselyAdapter<Ctx = unknown>(options: KyselyAdapterOptions<Ctx>): KyselyAdapter<Ctx> {
+  return new KyselyAdapter<Ctx>(options)
+}

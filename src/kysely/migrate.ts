@@ -1,0 +1,135 @@
+/**
+ * The migration helper of `scim-router/kysely`: the side tables and indexes a mapping needs so that
+ * every IdP lookup (`id`, `userName`, `externalId`, `emails.value`, `displayName`,
+ * `members.value`) is an index lookup, printed as SQL or applied through Kysely.
+ * @module
+ */
+import { sql, type Kysely } from 'kysely'
+import { resolveMapping, type KyselyDialectName, type KyselyMapping, type ResolvedResource } from './mapping'
+import { detectDialect } from './dialect'
+
+/** Options of {@link migrationStatements} and {@link migrate}. */
+export interface MigrationOptions {
+  /**
+   * Also create the mapped tables themselves (`CREATE TABLE IF NOT EXISTS`), for the SCIM-owned
+   * layout of `scimTablesMapping()`. Default false: an app's existing tables are left alone and
+   * only indexes are added to them.
+   */
+  createTables?: boolean
+}
+
+interface Types {
+  key: (chars: number) => string
+  valueKey: string
+  text: string
+  big: string
+  bool: string
+  json: string
+  tableSuffix: string
+}
+
+const TYPES: Record<KyselyDialectName, Types> = {
+  sqlite: { key: () => 'TEXT', valueKey: 'TEXT', text: 'TEXT', big: 'INTEGER', bool: 'INTEGER', json: 'TEXT', tableSuffix: '' },
+  postgres: { key: () => 'TEXT', valueKey: 'TEXT', text: 'TEXT', big: 'BIGINT', bool: 'BOOLEAN', json: 'JSONB', tableSuffix: '' },
+  // Binary collation: keys are folded by the adapter and must compare byte for byte; VARBINARY
+  // keys also avoid PAD SPACE ('a' = 'a ').
+  mysql: {
+    key: (n) => `VARCHAR(${n}) COLLATE utf8mb4_bin`,
+    valueKey: 'VARBINARY(255)',
+    text: 'TEXT',
+    big: 'BIGINT',
+    bool: 'BOOLEAN',
+    json: 'JSON',
+    tableSuffix: ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin',
+  },
+}
+
+const bare = (table: string): string => table.slice(table.lastIndexOf('.') + 1)
+const indexName = (table: string, what: string): string => `${bare(table)}_${what}`.slice(0, 60)
+
+function createIndex(d: KyselyDialectName, table: string, what: string, columns: readonly string[]): string {
+  // MySQL has no CREATE INDEX IF NOT EXISTS; migrate() skips "duplicate key name" instead.
+  return `CREATE INDEX ${d === 'mysql' ? '' : 'IF NOT EXISTS '}${indexName(table, what)} ON ${table} (${columns.join(', ')})`
+}
+
+function tableStatements(d: KyselyDialectName, r: ResolvedResource): string[] {
+  const t = TYPES[d]
+  const cols = [`${r.id} ${t.key(64)} NOT NULL`]
+  if (r.tenant) cols.push(`${r.tenant} ${t.key(64)} NOT NULL`)
+  const instant = r.timestamps === 'epochMs' ? t.big : r.timestamps === 'iso' ? t.key(30) : d === 'mysql' ? 'DATETIME(3)' : d === 'postgres' ? 'TIMESTAMPTZ(3)' : 'TEXT'
+  cols.push(`${r.version} ${t.big} NOT NULL`, `${r.created} ${instant} NOT NULL`, `${r.lastModified} ${instant} NOT NULL`)
+  for (const c of r.columns) {
+    const type = c.type === 'boolean' ? t.bool : c.type === 'integer' ? t.big : c.type === 'decimal' ? (d === 'postgres' ? 'DOUBLE PRECISION' : 'DOUBLE') : t.text
+    cols.push(`${c.column} ${type}`)
+  }
+  if (r.rest) cols.push(`${r.rest} ${t.json}`)
+  cols.push(`PRIMARY KEY (${r.id})`)
+  const out = [`CREATE TABLE IF NOT EXISTS ${r.table} (${cols.join(', ')})${t.tableSuffix}`]
+  if (r.members) {
+    const m = r.members
+    const mc = [`${m.group} ${t.key(64)} NOT NULL`, `${m.member} ${t.key(64)} NOT NULL`]
+    if (m.tenant) mc.push(`${m.tenant} ${t.key(64)} NOT NULL`)
+    if (m.order) mc.push(`${m.order} ${t.big} NOT NULL`)
+    out.push(`CREATE TABLE IF NOT EXISTS ${m.table} (${mc.join(', ')}, PRIMARY KEY (${m.group}, ${m.member}))${t.tableSuffix}`)
+  }
+  return out
+}
+
+/**
+ * The SQL a mapping needs, in order: the side tables (`<prefix>values` for lookup keys,
+ * `<prefix>unique` for uniqueness keys), optionally the mapped tables ({@link MigrationOptions.createTables}),
+ * and the indexes: default order `(tenant, created, id)` on every mapped table, `(member, group)` on
+ * membership tables (their primary key `(group, member)` serves the other direction). Statements
+ * are idempotent on SQLite and PostgreSQL (`IF NOT EXISTS`); on MySQL/MariaDB, {@link migrate}
+ * skips indexes that already exist.
+ *
+ * @example
+ * ```ts
+ * const ddl = migrationStatements(mapping, 'postgres').join(';\n') + ';'  // review, then apply
+ * ```
+ */
+export function migrationStatements(mapping: KyselyMapping, dialect: KyselyDialectName, options: MigrationOptions = {}): string[] {
+  const { resources, prefix } = resolveMapping(mapping)
+  const t = TYPES[dialect]
+  const V = `${prefix}values`
+  const U = `${prefix}unique`
+  const side = (pk: string) =>
+    `tenant ${t.key(64)} NOT NULL, resource_type ${t.key(64)} NOT NULL, path ${t.key(160)} NOT NULL, value_key ${t.valueKey} NOT NULL, resource_id ${t.key(64)} NOT NULL, PRIMARY KEY (${pk})`
+  const out = [
+    `CREATE TABLE IF NOT EXISTS ${V} (${side('tenant, resource_type, path, value_key, resource_id')})${t.tableSuffix}`,
+    createIndex(dialect, V, 'resource', ['resource_id']),
+    `CREATE TABLE IF NOT EXISTS ${U} (${side('tenant, resource_type, path, value_key')})${t.tableSuffix}`,
+    createIndex(dialect, U, 'resource', ['resource_id']),
+  ]
+  for (const r of resources.values()) {
+    if (options.createTables) out.push(...tableStatements(dialect, r))
+    out.push(createIndex(dialect, r.table, 'scim_order', [...(r.tenant ? [r.tenant] : []), r.created, r.id]))
+    if (r.members) out.push(createIndex(dialect, r.members.table, 'scim_member', [r.members.member, r.members.group]))
+  }
+  return out
+}
+
+/**
+ * Apply {@link migrationStatements} through a Kysely instance (dialect detected from it). Safe to
+ * run on every start and from several processes (PostgreSQL: under an advisory lock).
+ */
+export async function migrate(db: Kysely<any>, mapping: KyselyMapping, options: MigrationOptions & { dialect?: KyselyDialectName } = {}): Promise<void> {
+  const dialect = options.dialect ?? detectDialect(db)
+  const statements = migrationStatements(mapping, dialect, options)
+  if (dialect === 'postgres') {
+    await db.transaction().execute(async (tx) => {
+      await sql`SELECT pg_advisory_xact_lock(hashtext(${'scim-router:kysely:migrate'}))`.execute(tx)
+      for (const s of statements) await sql.raw(s).execute(tx)
+    })
+    return
+  }
+  for (const s of statements) {
+    try {
+      await sql.raw(s).execute(db)
+    } catch (err) {
+      // ER_DUP_KEYNAME: the index exists already (MySQL has no CREATE INDEX IF NOT EXISTS).
+      if (dialect === 'mysql' && (err as { errno?: unknown }).errno === 1061) continue
+      throw err
+    }
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Filter planning for the Kysely adapter: each filter becomes a SQL condition that selects a
+ * **superset** of the matches through indexes (lookup keys, ids, membership, time ranges) plus a
+ * flag saying whether that condition is already exact. Exact plans are paged in SQL; inexact
+ * ones are narrowed in SQL and decided in memory with `compileFilter` on the candidates, so the
+ * result always has the evaluator's semantics.
+ * @module
+ */
+import type { Expression, ExpressionBuilder, SqlBool } from 'kysely'
+import type { FilterNode } from '../filter/ast'
+import { parseDateTime } from '../filter/values'
+import type { ResolvedResource } from './mapping'
+import { encodeInstant, lookupKey } from './records'
+
+/** A condition over the resource row aliased `r`. */
+export type Condition = (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>
+
+/** The SQL part of a filter: `where` (absent: every row) and whether it is the whole filter. */
+export interface Plan {
+  where: Condition | undefined
+  exact: boolean
+}
+
+/** What the planner needs to know about the store. */
+export interface PlanContext {
+  resource: ResolvedResource
+  tenant: string
+  valuesTable: string
+  /** Membership tables whose member column may hold this resource's ids (derived `groups`). */
+  memberOf: readonly { group: ResolvedResource }[]
+  /** Planning the inner filter of a valuePath (element-level conditions). */
+  inElement?: boolean
+}
+
+const ANY: Plan = { where: undefined, exact: false }
+
+/** One second either side: instants are compared exactly in memory, the SQL range is a superset. */
+const SLACK_MS = 1000
+
+/** The plan of a filter over one resource type (see the module TSDoc). */
+export function planFilter(f: FilterNode, c: PlanContext): Plan {
+  const r = c.resource
+  switch (f.type) {
+    case 'and': {
+      const parts = f.filters.map((x) => planFilter(x, c))
+      const conds = parts.map((p) => p.where).filter((w): w is Condition => w !== undefined)
+      return { where: conds.length === 0 ? undefined : (eb) => eb.and(conds.map((w) => w(eb))), exact: parts.every((p) => p.exact) }
+    }
+    case 'or': {
+      const parts = f.filters.map((x) => planFilter(x, c))
+      if (parts.some((p) => p.where === undefined)) return ANY
+      const conds = parts.map((p) => p.where as Condition)
+      return { where: (eb) => eb.or(conds.map((w) => w(eb))), exact: parts.every((p) => p.exact) }
+    }
+    case 'not': {
+      if (c.inElement) return ANY
+      const inner = planFilter(f.filter, c)
+      const w = inner.where
+      // Exact conditions here are never NULL (key IN (subquery), id = ?), so NOT is exact too.
+      return inner.exact && w ? { where: (eb) => eb.not(w(eb)), exact: true } : ANY
+    }
+    case 'present':
+      return ANY
+    case 'valuePath': {
+      // emails[value eq "…" and type eq "work"]: one element satisfies the whole inner filter, so
+      // each of its atoms holds for the resource (a superset); `not` inside cannot be narrowed.
+      // A lone comparison is exactly the resource-level one (emails[value eq x] = emails.value eq x).
+      const inner = planFilter(f.filter, { ...c, inElement: true })
+      return { where: inner.where, exact: inner.exact && f.filter.type === 'compare' }
+    }
+    case 'compare':
+      break
+  }
+  const a = f.attribute
+  if (typeof f.value !== 'string') return ANY
+  const value = f.value
+  // id (caseExact): the primary key.
+  if (a.common && !a.parent && a.def.name === 'id') {
+    if (f.op !== 'eq') return ANY
+    return { where: (eb) => eb(`r.${r.id}`, '=', value.normalize('NFC')), exact: true }
+  }
+  if (a.parent?.common && a.parent.def.name === 'meta' && (a.def.name === 'created' || a.def.name === 'lastModified')) {
+    return { where: timeRange(a.def.name === 'created' ? r.created : r.lastModified, f.op, value, r), exact: false }
+  }
+  if (f.op === 'eq') {
+    const lookup = r.lookups.find((l) => l.path === a.path && l.caseExact === a.def.caseExact)
+    if (lookup) {
+      const key = lookupKey(r.name, lookup.path, value, lookup.caseExact)
+      return {
+        where: (eb) =>
+          eb(
+            `r.${r.id}`,
+            'in',
+            eb
+              .selectFrom(`${c.valuesTable} as v`)
+              .select('v.resource_id')
+              .where('v.tenant', '=', c.tenant)
+              .where('v.resource_type', '=', r.name)
+              .where('v.path', '=', lookup.path)
+              .where('v.value_key', '=', key),
+          ),
+        exact: true,
+      }
+    }
+    if (r.members && !a.extension && a.parent?.def.name === 'members' && a.def.name === 'value') return { where: memberIds(c, [value]), exact: false }
+    if (!a.extension && a.parent?.def.name === 'groups' && a.def.name === 'value') {
+      const w = groupIds(c, [value])
+      return w ? { where: w, exact: false } : ANY
+    }
+  }
+  return ANY
+}
+
+/** Spellings of an id that a case-insensitive `members.value`/`groups.value` comparison may match. */
+const spellings = (v: string): string[] => [...new Set([v, v.normalize('NFC'), v.toLowerCase(), v.toUpperCase()])]
+
+/** Groups (rows `r`) with one of `values` among their members. */
+function memberIds(c: PlanContext, values: string[]): Condition {
+  const m = c.resource.members!
+  const ids = values.flatMap(spellings)
+  return (eb) => {
+    let q = eb.selectFrom(`${m.table} as m`).select(`m.${m.group}`).where(`m.${m.member}`, 'in', ids)
+    if (m.tenant) q = q.where(`m.${m.tenant}`, '=', c.tenant)
+    return eb(`r.${c.resource.id}`, 'in', q)
+  }
+}
+
+/** Members (rows `r`) of one of the groups `values`. */
+function groupIds(c: PlanContext, values: string[]): Condition | undefined {
+  if (c.memberOf.length === 0) return undefined
+  const ids = values.flatMap(spellings)
+  return (eb) =>
+    eb.or(
+      c.memberOf.map(({ group }) => {
+        const m = group.members!
+        let q = eb.selectFrom(`${m.table} as m`).select(`m.${m.member}`).where(`m.${m.group}`, 'in', ids)
+        if (m.tenant) q = q.where(`m.${m.tenant}`, '=', c.tenant)
+        return eb(`r.${c.resource.id}`, 'in', q)
+      }),
+    )
+}
+
+function timeRange(column: string, op: string, value: string, r: ResolvedResource): Condition | undefined {
+  const instant = parseDateTime(value)
+  if (!instant) return undefined
+  const ms = instant.seconds * 1000 + Math.floor(instant.nanos / 1_000_000)
+  if (!Number.isSafeInteger(ms) || Math.abs(ms) > 8.64e15 - SLACK_MS) return undefined
+  // ISO text orders chronologically for years 0000-9999 only.
+  if (r.timestamps === 'iso' && (ms - SLACK_MS < 0 || ms + SLACK_MS > 253402300799999)) return undefined
+  const lo = encodeInstant(ms - SLACK_MS, r.timestamps)
+  const hi = encodeInstant(ms + SLACK_MS, r.timestamps)
+  const col = `r.${column}`
+  switch (op) {
+    case 'eq':
+      return (eb) => eb.and([eb(col, '>=', lo), eb(col, '<=', hi)])
+    case 'gt':
+    case 'ge':
+      return (eb) => eb(col, '>=', lo)
+    case 'lt':
+    case 'le':
+      return (eb) => eb(col, '<=', hi)
+    default:
+      return undefined
+  }
+}
