@@ -20,7 +20,7 @@ import type {
   StoredResource,
   UniqueConstraint,
 } from '../adapter'
-import { InvalidValueError, NotFoundError, PreconditionFailedError, TooManyError, UniquenessError } from '../errors'
+import { InvalidCursorError, InvalidValueError, NotFoundError, PreconditionFailedError, TooManyError, UniquenessError } from '../errors'
 import type { FilterNode } from '../filter/ast'
 import { compareDefault, compareForSort } from '../filter/compare'
 import { compileFilter } from '../filter/evaluate'
@@ -156,16 +156,40 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     return this.dialect === 'postgres' ? sql`${sql.ref(col)} collate "C"` : sql.ref(col)
   }
 
-  async #tx<T>(fn: (tx: Transaction<any>) => Promise<T>): Promise<T> {
+  /**
+   * One write transaction, retried on deadlock or serialization failure. `signal` is the request's
+   * deadline (AdapterQuery.signal): aborted before the transaction, nothing starts; aborted while it
+   * runs, the last step before COMMIT throws its reason, so the transaction rolls back and nothing
+   * commits.
+   */
+  async #tx<T>(fn: (tx: Transaction<any>) => Promise<T>, signal?: AbortSignal): Promise<T> {
     await this.init()
     for (let attempt = 0; ; attempt++) {
+      signal?.throwIfAborted()
       try {
-        return await this.#db.transaction().execute(fn)
+        return await this.#db.transaction().execute(async (tx) => {
+          const out = await fn(tx)
+          signal?.throwIfAborted()
+          return out
+        })
       } catch (err) {
+        if (signal?.aborted) throw signal.reason
         if (isRetryable(err) && attempt < 4) continue
         throw err
       }
     }
+  }
+
+  /** Ids of the groups (of every group type) that `memberId` is a member of, per group type. */
+  async #groupsOf(tx: Db, tenant: string, memberId: string): Promise<Array<[ResolvedResource, string[]]>> {
+    const out: Array<[ResolvedResource, string[]]> = []
+    for (const g of this.#groupTypes) {
+      const m = g.members!
+      let sel = tx.selectFrom(`${m.table} as m`).select(`m.${m.group} as g`).where(`m.${m.member}`, '=', memberId)
+      if (m.tenant) sel = sel.where(`m.${m.tenant}`, '=', tenant)
+      out.push([g, (await sel.execute()).map((x) => String(x['g'])).filter((id) => id !== memberId)])
+    }
+    return out
   }
 
   // ------------------------------------------------------------------ reads
@@ -536,7 +560,7 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
         await this.#touch(tx, tenant, this.#memberTypes, rec.members)
       }
       return this.#readOne(tx, r, tenant, id)
-    })
+    }, q.signal)
   }
 
   async replace(q: ReplaceQuery, ctx: Ctx): Promise<StoredResource> {
@@ -572,8 +596,13 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
         const renamed = before.attributes['displayName'] !== q.attributes['displayName']
         await this.#touch(tx, tenant, this.#memberTypes, [...(renamed ? wanted : added), ...removed].filter((id) => id !== q.id))
       }
+      // A member's `display` (displayName, else userName) shows in every group it is in: when it
+      // changes, those groups' representation changed, so do their versions (RFC 7644 §3.14).
+      if (this.#memberTypes.includes(r) && memberDisplay(before.attributes) !== memberDisplay(q.attributes)) {
+        for (const [g, ids] of await this.#groupsOf(tx, tenant, q.id)) await this.#touch(tx, tenant, [g], ids)
+      }
       return this.#readOne(tx, r, tenant, q.id)
-    })
+    }, q.signal)
   }
 
   /**
@@ -598,7 +627,7 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       await this.#touch(tx, tenant, [r], [q.id])
       await this.#touch(tx, tenant, this.#memberTypes, [...added, ...removed].filter((id) => id !== q.id))
       return { resource: await this.#readOne(tx, r, tenant, q.id, ['members']), added, removed }
-    })
+    }, q.signal)
   }
 
   async delete(q: DeleteQuery, ctx: Ctx): Promise<void> {
@@ -635,7 +664,7 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       if (r.tenant) del = del.where(r.tenant, '=', tenant)
       const res = await del.executeTakeFirst()
       if (Number(res.numDeletedRows) === 0) throw new NotFoundError(`${r.name} ${q.id} not found`)
-    })
+    }, q.signal)
   }
 }
 
@@ -651,9 +680,9 @@ function parseCursor(cursor: string): Boundary {
   try {
     b = JSON.parse(cursor) as Partial<Boundary>
   } catch {
-    throw new InvalidValueError('Malformed cursor')
+    throw new InvalidCursorError()
   }
-  if (!b || (b.d !== 'n' && b.d !== 'p') || !Number.isSafeInteger(b.c) || typeof b.i !== 'string') throw new InvalidValueError('Malformed cursor')
+  if (!b || (b.d !== 'n' && b.d !== 'p') || !Number.isSafeInteger(b.c) || typeof b.i !== 'string') throw new InvalidCursorError()
   return b as Boundary
 }
 
@@ -675,4 +704,9 @@ function viewOf(s: StoredResource, r: ResolvedResource): Record<string, unknown>
  */
 export function kyselyAdapter<Ctx = unknown>(options: KyselyAdapterOptions<Ctx>): KyselyAdapter<Ctx> {
   return new KyselyAdapter<Ctx>(options)
+}
+
+/** What a Group shows as a member's `display` (RFC 7643 §8.4): its displayName, else its userName. */
+function memberDisplay(attrs: Record<string, unknown>): unknown {
+  return attrs['displayName'] ?? attrs['userName']
 }

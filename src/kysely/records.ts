@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import { InvalidValueError } from '../errors'
+import { foldCase } from '../schema/casefold'
 import { prepareString } from '../filter/values'
 import type { StoredResource } from '../adapter'
 import type { KyselyDialectName, ResolvedResource, TimestampStorage } from './mapping'
@@ -193,7 +194,9 @@ function bounded(key: string): string {
 export function lookupKey(resourceType: string, path: string, value: string, caseExact: boolean): string {
   const info = coreRegistry.byName(resourceType)?.resolveText(path)
   if (info?.kind === 'attribute' && info.info.def.caseExact === caseExact) return bounded(prepareString(value, info.info))
-  return bounded(caseExact ? value.normalize('NFC') : value.normalize('NFC').toLowerCase())
+  // The one fold of the library (RFC 7644 §5: NFC, then Unicode full case folding), so SQL finds and
+  // rejects exactly what the in-memory evaluator would.
+  return bounded(caseExact ? value.normalize('NFC') : foldCase(value))
 }
 
 /**
