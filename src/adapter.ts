@@ -55,11 +55,11 @@ export interface SortSpec {
   order: 'ascending' | 'descending'
 }
 
-/** A uniqueness constraint the adapter must enforce atomically with the write (RES-020). */
+/** A uniqueness constraint the adapter must enforce atomically with the write (RFC 7643 §2.2 `uniqueness`). */
 export interface UniqueConstraint {
   /** Canonical attribute path, e.g. `userName` or `displayName`. */
   path: string
-  /** When false, values collide if their `foldCase` keys are equal; when true, if they are equal after NFC (RES-021). */
+  /** When false, values collide if their `foldCase` keys are equal; when true, if they are equal after NFC (RFC 7644 §5). */
   caseExact: boolean
 }
 
@@ -98,7 +98,7 @@ export interface ListQuery extends AdapterQuery {
   resourceType: string
   /** A schema-resolved filter. Absent: every resource of the type. */
   filter?: FilterNode
-  /** Sort order. Absent: ascending `created`, then ascending `id` (LST-031). Always a total order. */
+  /** Sort order. Absent: ascending `created`, then ascending `id`. Always a total order. */
   sort?: SortSpec
   /** 1-based index of the first result (already clamped to ≥ 1). */
   startIndex: number
@@ -224,7 +224,7 @@ export interface ScimAdapter<Ctx = unknown> {
    */
   replace(query: ReplaceQuery, ctx: Ctx): Promise<StoredResource>
   /**
-   * Delete a resource. Deleting a User removes it from every Group's `members` (EP-053).
+   * Delete a resource. Deleting a User removes it from every Group's `members`.
    * @throws NotFoundError when the resource does not exist.
    * @throws PreconditionFailedError when `expectedVersion` does not match.
    */
@@ -232,10 +232,10 @@ export interface ScimAdapter<Ctx = unknown> {
   /**
    * Optional: add and remove Group members without rewriting the Group. Member changes commute, so
    * the adapter applies them atomically without a version check (lock the group row, insert/delete
-   * membership rows, bump the version if anything changed, and the changed members' versions,
-   * ETG-002). The router uses it for PATCH requests that only add or remove members (every IdP's
-   * group push), so concurrent membership changes to one group never contend.
-   * @throws NotFoundError, InvalidValueError (unknown member id, PAT-064).
+   * membership rows, bump the version if anything changed, and the changed members' versions).
+   * The router uses it for PATCH requests that only add or remove members (every IdP's group
+   * push), so concurrent membership changes to one group never contend.
+   * @throws NotFoundError, InvalidValueError (unknown member id).
    */
   modifyMembers?(query: ModifyMembersQuery, ctx: Ctx): Promise<ModifyMembersResult>
   /**

@@ -1,7 +1,7 @@
 /**
  * Authentication helpers. The router calls `options.authenticate(req)` before every endpoint
- * (discovery excepted when `publicDiscovery` is on, DSC-002); a falsy result or a thrown
- * `UnauthorizedError` answers 401 with `WWW-Authenticate` (AUTH-002); any other `ScimError` is
+ * (discovery excepted when `publicDiscovery` is on, RFC 7643 §5); a falsy result or a thrown
+ * `UnauthorizedError` answers 401 with `WWW-Authenticate` (RFC 7235 §3.1); any other `ScimError` is
  * answered as it is; anything else thrown (its backend is down) is 503 with `Retry-After`.
  * @module
  */
@@ -35,7 +35,7 @@ export const AUTH_SCHEME: unique symbol = Symbol.for('scim-router.authScheme')
 /** Marks an authenticate function with the `WWW-Authenticate` challenge its 401s carry. */
 export const CHALLENGE: unique symbol = Symbol.for('scim-router.challenge')
 
-/** The `authenticationSchemes` entry for OAuth bearer tokens (DSC-011). */
+/** The `authenticationSchemes` entry for OAuth bearer tokens (RFC 7643 §5). */
 export const BEARER_SCHEME: AuthenticationScheme = {
   type: 'oauthbearertoken',
   name: 'OAuth Bearer Token',
@@ -58,7 +58,7 @@ export type TokenAuthenticate<P> = Authenticate<P> & { readonly [AUTH_SCHEME]?: 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest()
 
 /**
- * Static bearer tokens compared in constant time (AUTH-001). Pass one token, several (so they can
+ * Static bearer tokens compared in constant time. Pass one token, several (so they can
  * be rotated), or a map from token to the principal it stands for (e.g. its tenant). Tokens are
  * read from the `Authorization` header only, never from the query string (RFC 7644 §7.4); the
  * scheme name is case-insensitive (RFC 7235 §2.1).
@@ -99,7 +99,7 @@ export function bearerToken<P>(tokens: string | readonly string[] | Readonly<Rec
   return fn
 }
 
-/** The `authenticationSchemes` entry for HTTP Basic (DSC-011). */
+/** The `authenticationSchemes` entry for HTTP Basic (RFC 7643 §5). */
 export const BASIC_SCHEME: AuthenticationScheme = {
   type: 'httpbasic',
   name: 'HTTP Basic',
@@ -127,7 +127,7 @@ function matcher<P>(secrets: ReadonlyArray<readonly [string, P]>): (presented: s
 }
 
 /**
- * HTTP Basic credentials (RFC 7617) compared in constant time (AUTH-001), for IdPs that only offer
+ * HTTP Basic credentials (RFC 7617) compared in constant time, for IdPs that only offer
  * it (Okta). RFC 7644 §2 advises combining Basic with other factors; serve it over TLS only.
  *
  * @example

@@ -3,7 +3,7 @@
  * clients, made only of unreserved characters, and signed (HMAC-SHA256) together with the query it
  * belongs to, the page size, the caller it was issued to and its issue time. A forged, truncated,
  * malformed, foreign (other tenant or principal), mismatched or future-stamped token is
- * `invalidCursor`; an old one is `expiredCursor`; another `count` is `invalidCount` (LST-081, LST-082).
+ * `invalidCursor`; an old one is `expiredCursor`; another `count` is `invalidCount`.
  * @module
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
@@ -26,7 +26,7 @@ const FUTURE_SKEW_MS = 60_000
 const PER_TOKEN_CLAIMS = new Set(['iat', 'exp', 'nbf', 'jti', 'auth_time'])
 
 /**
- * The stable identity of a principal, which cursors are bound to (LST-082, RFC 9865 §5.2): for a
+ * The stable identity of a principal, which cursors are bound to (RFC 9865 §5.2): for a
  * principal with JWT `claims` (as `jwtBearer` returns) its issuer and subject, or without a
  * subject its claims minus the per-token ones, so that a renewed token keeps its cursors; any
  * other principal as it is.
@@ -80,7 +80,7 @@ export class CursorCodec {
   }
 
   /**
-   * Verify a token for a request. Identical detail for every kind of forgery (LST-082).
+   * Verify a token for a request. Identical detail for every kind of forgery.
    * @throws ScimError invalidCursor, expiredCursor or invalidCount.
    */
   decode(token: string, expect: Omit<CursorClaims, 'inner'>, now = Date.now()): string {

@@ -1,5 +1,5 @@
 /**
- * The per-request deadline (`adapterTimeout`, AUTH-008): one `AbortSignal` handed to every adapter
+ * The per-request deadline (`adapterTimeout`): one `AbortSignal` handed to every adapter
  * call, and a record of whether a write has committed. A 503 may only be answered while nothing
  * has; once a write resolved, the client gets the success response whatever time it is.
  * @module

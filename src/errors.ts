@@ -175,7 +175,7 @@ export class UniquenessError extends ScimError {
     super(409, 'ERR_SCIM_UNIQUENESS', detail, 'uniqueness', options)
   }
 }
-/** 412: the resource changed since the version the client or router expected. No scimType (ERR-012). */
+/** 412: the resource changed since the version the client or router expected (RFC 7644 §3.14). No scimType. */
 export class PreconditionFailedError extends ScimError {
   constructor(detail = 'Failed to update. Resource has changed on the server.', options?: Opts) {
     super(412, 'ERR_SCIM_PRECONDITION_FAILED', detail, undefined, options)
@@ -187,19 +187,19 @@ export class PayloadTooLargeError extends ScimError {
     super(413, 'ERR_SCIM_PAYLOAD_TOO_LARGE', detail, undefined, options)
   }
 }
-/** 415: the request body has a content type that is not JSON (MT-012). */
+/** 415: the request body has a content type that is not JSON. */
 export class UnsupportedMediaTypeError extends ScimError {
   constructor(detail: string, options?: Opts) {
     super(415, 'ERR_SCIM_UNSUPPORTED_MEDIA_TYPE', detail, undefined, options)
   }
 }
-/** 429: the adapter (or host) is throttling; carries `Retry-After` in seconds (ERR-031). */
+/** 429: the adapter (or host) is throttling; carries `Retry-After` in seconds (RFC 6585 §4). */
 export class TooManyRequestsError extends ScimError {
   constructor(retryAfterSeconds = 1, detail = 'Too many requests; retry later', options?: Opts) {
     super(429, 'ERR_SCIM_TOO_MANY_REQUESTS', detail, undefined, { ...options, headers: { 'Retry-After': String(retryAfterSeconds), ...options?.headers } })
   }
 }
-/** 503: storage is unavailable or did not answer in time; carries `Retry-After` (AUTH-008). */
+/** 503: storage is unavailable or did not answer in time; carries `Retry-After` (RFC 7231 §6.6.4). */
 export class ServiceUnavailableError extends ScimError {
   constructor(retryAfterSeconds = 5, detail = 'The service is temporarily unavailable; retry later', options?: Opts) {
     super(503, 'ERR_SCIM_UNAVAILABLE', detail, undefined, { ...options, headers: { 'Retry-After': String(retryAfterSeconds), ...options?.headers } })

@@ -1,7 +1,7 @@
 /**
  * Resource ids for adapters: UUIDv7 (RFC 9562 §5.7) with a monotonic counter in `rand_a`, so ids
- * sort in creation order and the default order "created, then id" (LST-031) is creation order
- * even for resources created within one millisecond. Unique across all resource types (RES-002).
+ * sort in creation order and the default order "created, then id" is creation order even for
+ * resources created within one millisecond. Unique across all resource types (RFC 7643 §3.1).
  * @module
  */
 import { randomFillSync } from 'node:crypto'

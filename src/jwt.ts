@@ -1,9 +1,9 @@
 /**
- * `jwtBearer()`: OAuth 2.0 access tokens as JWTs (RFC 7519), verified against a JWKS (AUTH-001),
- * e.g. the Entra-issued tokens of AUTH-005 or an OAuth authorization server in front of the app.
- * Verification is done by `jose`, a maintained and audited JOSE implementation, rather than by
- * hand: signature, `alg` bound to the key's type (and to the JWK's own `alg`), `crit`, `typ`,
- * `exp`/`nbf`, `iss`, `aud`.
+ * `jwtBearer()`: OAuth 2.0 access tokens as JWTs (RFC 7519), verified against a JWKS,
+ * e.g. the tokens Entra issues when its Secret Token is left blank, or an OAuth authorization
+ * server in front of the app. Verification is done by `jose`, a maintained and audited JOSE
+ * implementation, rather than by hand: signature, `alg` bound to the key's type (and to the JWK's
+ * own `alg`), `crit`, `typ`, `exp`/`nbf`, `iss`, `aud`.
  * @module
  */
 import { createPublicKey, type JsonWebKey } from 'node:crypto'

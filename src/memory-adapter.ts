@@ -40,7 +40,7 @@ export interface MemoryAdapterOptions<Ctx> {
   tenant?: (ctx: Ctx) => string
   /**
    * Allow Groups as members of Groups (RFC 7643 §4.2 permits it). Default false: a Group member
-   * id is 400 invalidValue (PAT-064), since most apps model flat groups.
+   * id is 400 invalidValue, since most apps model flat groups.
    */
   nestedGroups?: boolean
 }
@@ -54,13 +54,13 @@ interface Entry {
   created: Date
   lastModified: Date
   attributes: Record<string, unknown>
-  /** Sequence number: creation order, the default sort (LST-031). */
+  /** Sequence number: creation order, the default sort. */
   seq: number
 }
 
 interface Tenant {
   byId: Map<string, Entry>
-  /** Entries per resource type, in creation order (the default order, LST-031). */
+  /** Entries per resource type, in creation order (the default order). */
   byType: Map<string, Map<string, Entry>>
   /** `${resourceType}\u0000${path}\u0000${key}` → id, for unique and lookup indexes. */
   index: Map<string, Set<string>>
@@ -123,14 +123,14 @@ function membershipChange(before: Entryish | undefined, after: Entryish | undefi
   return out
 }
 
-/** What a Group shows as `members[].display` for this resource (RES-061): displayName, else userName. */
+/** What a Group shows as `members[].display` for this resource: displayName, else userName. */
 function memberDisplay(e: Entryish): unknown {
   return e.attributes['displayName'] ?? e.attributes['userName']
 }
 
 /**
  * The key of an indexed value, prepared exactly as the filter evaluator prepares strings
- * (FLT-020, RES-021): NFC when caseExact, else {@link foldCase} (NFC and full case folding, so
+ * (RFC 7644 §3.4.2.2, §5): NFC when caseExact, else {@link foldCase} (NFC and full case folding, so
  * `STRASSE` finds `straße`). An index lookup then finds what a scan would, and uniqueness agrees
  * with lookups.
  */
@@ -146,7 +146,7 @@ function readPath(attributes: Record<string, unknown>, path: string): unknown {
 
 /**
  * Move an entry to its next version. Versions count the entry's own writes (1 after create,
- * membership-caused changes included, ETG-002), so an ETag says nothing about other resources or
+ * membership-caused changes included), so an ETag says nothing about other resources or
  * tenants (RFC 7232 §2.3: an entity tag identifies one representation of one resource). Ids are
  * never reused, so a version never repeats for an id.
  */
@@ -303,7 +303,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
   }
 
   /**
-   * ETG-002: a member's representation (its derived `groups`) changed, so its version and
+   * A member's representation (its derived `groups`) changed, so its version and
    * `lastModified` change too.
    */
   #touchMembers(t: Tenant, ids: Iterable<string>): void {
@@ -485,7 +485,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     }
   }
 
-  /** Derived, read-only values: User.groups and members[].display (RES-061, RES-063). */
+  /** Derived, read-only values: User.groups and members[].display. */
   #derived(t: Tenant, e: Entry, omit?: ReadonlySet<string>): Record<string, unknown> {
     // Stored values are deep-frozen, so a shallow copy is a safe snapshot: nothing can mutate them.
     const attributes: Record<string, unknown> = { ...e.attributes }

@@ -16,7 +16,7 @@ export interface SchemaInput {
   attributes: AttributeInput[]
 }
 
-/** A schema extension attached to a resource type (RFC 7643 §3.3, EXT-020). */
+/** A schema extension attached to a resource type (RFC 7643 §3.3). */
 export interface ExtensionRegistration {
   /** Name of the resource type to extend, e.g. `User`. */
   resourceType: string
@@ -25,7 +25,7 @@ export interface ExtensionRegistration {
   required?: boolean
 }
 
-/** A custom resource type (EXT-024), served with the same machinery as Users and Groups. */
+/** A custom resource type (RFC 7643 §3.2), served with the same machinery as Users and Groups. */
 export interface ResourceTypeRegistration {
   /** Name, e.g. `Role`; the value of `meta.resourceType`. */
   name: string
@@ -35,7 +35,7 @@ export interface ResourceTypeRegistration {
   schema: SchemaInput
 }
 
-/** Limits on filters (FLT-008). */
+/** Limits on filters. */
 export interface FilterLimits {
   /** Maximum filter length in characters. Default 4096. */
   maxLength: number
@@ -60,10 +60,10 @@ export interface DefaultContext<P = unknown> {
  */
 export interface ScimRouterOptions<Ctx = DefaultContext, P = unknown> {
   /**
-   * Authenticates every request (AUTH-001). Required: pass `bearerToken(...)`, your own function,
-   * or the string `'none'` to deliberately serve without authentication (e.g. behind a gateway).
-   * A falsy result is 401; a thrown `ScimError` is answered as it is; anything else thrown (the
-   * credential could not be checked) is 503 with `Retry-After`.
+   * Authenticates every request (RFC 7644 §2). Required: pass `bearerToken(...)`, your own
+   * function, or the string `'none'` to deliberately serve without authentication (e.g. behind a
+   * gateway). A falsy result is 401; a thrown `ScimError` is answered as it is; anything else
+   * thrown (the credential could not be checked) is 503 with `Retry-After`.
    */
   authenticate: Authenticate<P> | 'none'
   /** Builds the adapter context from the request and principal. Default: `{ principal, tenant: principal.tenant }`. */
@@ -75,43 +75,43 @@ export interface ScimRouterOptions<Ctx = DefaultContext, P = unknown> {
   baseUrl?: string
   /** Derive the base URL from `X-Forwarded-Proto`/`X-Forwarded-Host` (only without `baseUrl`). Default false. */
   trustProxy?: boolean
-  /** Page size when the client sends no `count` (LST-007). Default 100. */
+  /** Page size when the client sends no `count` (RFC 7644 §3.4.2.4). Default 100. */
   defaultPageSize?: number
-  /** Largest page ever returned; larger `count`s are clamped (LST-022). Default 100. */
+  /** Largest page ever returned; larger `count`s are clamped (RFC 7644 §3.4.2.4). Default 100. */
   maxPageSize?: number
-  /** Maximum request body size in bytes (MT-020). Default 1 MiB. */
+  /** Maximum request body size in bytes. Default 1 MiB. */
   maxBodyBytes?: number
   /**
-   * Answer strictly per RFC where IdPs deviate from it (Appendix A): no `"True"`/`"False"` booleans,
-   * no object where an array is expected. Default false.
+   * Answer strictly per RFC where IdPs deviate from it (README "IdP compatibility"): no
+   * `"True"`/`"False"` booleans, no object where an array is expected. Default false.
    */
   strict?: boolean
-  /** Reject unknown attributes and bodies without `schemas` (RES-005, RES-032). Default false. */
+  /** Reject unknown attributes and bodies without `schemas` (RFC 7643 §3). Default false. */
   strictSchema?: boolean
-  /** Enforce case-insensitive uniqueness of Group `displayName` (RES-022). Default true. */
+  /** Enforce case-insensitive uniqueness of Group `displayName` (Entra requires it, per Microsoft's SCIM tutorial). Default true. */
   groupDisplayNameUnique?: boolean
-  /** Serve discovery endpoints without authentication (DSC-002). Default true. */
+  /** Serve discovery endpoints without authentication (RFC 7643 §5). Default true. */
   publicDiscovery?: boolean
   /** `documentationUri` of `/ServiceProviderConfig`. */
   documentationUri?: string
   /** `authenticationSchemes` of `/ServiceProviderConfig`. Default: taken from `bearerToken()`, else bearer. */
   authenticationSchemes?: AuthenticationScheme[]
-  /** Extra schema extensions (EXT-020). */
+  /** Extra schema extensions (RFC 7643 §3.3). */
   extensions?: ExtensionRegistration[]
-  /** Extra resource types (EXT-024). */
+  /** Extra resource types (RFC 7643 §3.2). */
   resourceTypes?: ResourceTypeRegistration[]
   /**
-   * Status of a successful Group PATCH without `attributes`/`excludedAttributes` (PAT-090): 204, as
-   * Entra asks, or 200 with the Group. Default 204.
+   * Status of a successful Group PATCH without `attributes`/`excludedAttributes` (RFC 7644 §3.5.2):
+   * 204, as Entra asks, or 200 with the Group. Default 204.
    */
   groupPatchResponse?: 200 | 204
-  /** Attribute paths a PUT keeps when omitted (RES-041). `active` and `password` always are. */
+  /** Attribute paths a PUT keeps when omitted (RFC 7644 §3.5.1). `active` and `password` always are. */
   putPreserve?: string[]
-  /** Keep Group `members` when a PUT omits them (RES-041). Default false: omitted means none. */
+  /** Keep Group `members` when a PUT omits them (RFC 7644 §3.5.1). Default false: omitted means none. */
   preserveMembersOnPut?: boolean
-  /** Attribute paths that may not appear in a GET filter, `GET {base}/` included (403 sensitive, LST-012). Default none. */
+  /** Attribute paths that may not appear in a GET filter, `GET {base}/` included (403 sensitive, RFC 7644 §7.5.2). Default none. */
   sensitiveFilterAttributes?: string[]
-  /** Filter limits (FLT-008). */
+  /** Filter limits. */
   filterLimits?: Partial<FilterLimits>
   /**
    * Lifecycle events (user created/updated/deactivated/reactivated/deleted/deprovisioned, group
@@ -144,8 +144,8 @@ export interface ScimRouterOptions<Ctx = DefaultContext, P = unknown> {
   /** Most operations in one PATCH request; more is 400 tooMany. Default 1000. */
   maxPatchOperations?: number
   /**
-   * Milliseconds of storage work one request may take (AUTH-008: Okta gives up after 60 s).
-   * Every adapter call gets an `AbortSignal` that aborts at this deadline. When nothing has
+   * Milliseconds of storage work one request may take (Okta gives up after 60 s, per Okta's SCIM
+   * FAQ). Every adapter call gets an `AbortSignal` that aborts at this deadline. When nothing has
    * committed by then (after a grace of at most 2 s for an aborted write to settle), the answer is
    * 503 with `Retry-After` and nothing was changed; once a write committed, the answer is its
    * success response. A Bulk request stops at the deadline and answers 200 with what was done,

@@ -52,8 +52,8 @@ export type ScimMiddleware = (req: IncomingMessage, res: ServerResponse, next: (
 
 const DISCOVERY = new Set(['ServiceProviderConfig', 'ResourceTypes', 'Schemas'])
 /**
- * Fixed endpoint names by lower-cased spelling (EP-002: matched case-insensitively, as the Microsoft
- * reference collection sends `GET /users`), with EP-003/DSC-012's aliases: the SCIM 1.1 plural
+ * Fixed endpoint names by lower-cased spelling (matched case-insensitively, as the Microsoft
+ * reference collection sends `GET /users`), with two aliases: the SCIM 1.1 plural
  * (Okta's on-premises agent) and the reference collection's `serviceConfiguration`.
  */
 const FIXED_ENDPOINTS = new Map(
@@ -66,7 +66,7 @@ const FIXED_ENDPOINTS = new Map(
 
 /**
  * The canonical spelling of the endpoint segment `head` (RFC 7644 §3.2), or `head` unchanged when it
- * names no endpoint. Only endpoint names are folded; ids stay case-exact (EP-022).
+ * names no endpoint. Only endpoint names are folded; ids stay case-exact (RFC 7643 §3.1).
  */
 function canonicalEndpoint(svc: Service, head: string): string {
   return FIXED_ENDPOINTS.get(head.toLowerCase()) ?? svc.registry.bySegment(head)?.segment ?? head
@@ -141,7 +141,7 @@ function buildService(adapter: ScimAdapter<unknown>, options: ScimRouterOptions<
   }
 }
 
-/** Split `/a/b%2Fc/` into decoded segments; a trailing slash is accepted (EP-002). */
+/** Split `/a/b%2Fc/` into decoded segments; a trailing slash is accepted. */
 function splitPath(url: string): { segments: string[]; query: URLSearchParams } | undefined {
   const q = url.indexOf('?')
   const path = q < 0 ? url : url.slice(0, q)
@@ -205,7 +205,7 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH'])
 
 /**
  * Run one operation on a resource endpoint: `/{Type}`, `/{Type}/{id}`, `/{Type}/.search`. Shared by
- * HTTP requests and `/Bulk` operations, so both behave identically (BLK-004).
+ * HTTP requests and `/Bulk` operations, so both behave identically (RFC 7644 §3.7).
  */
 export async function execute(svc: Service, method: string, segments: readonly string[], call: Call): Promise<Reply> {
   const head = segments[0] as string
@@ -303,7 +303,7 @@ function route(
   return execute(svc, method, segments, call)
 }
 
-/** /Me (RFC 7644 §3.11): the authenticated principal's own User, served in place (EP-061). */
+/** /Me (RFC 7644 §3.11): the authenticated principal's own User, served in place. */
 async function me(svc: Service, options: ScimRouterOptions<unknown, unknown>, method: string, segments: readonly string[], call: Call): Promise<Reply> {
   if (segments.length > 1) throw new NotFoundError('Unknown endpoint')
   if (method === 'POST') throw notImplemented('GET, PUT, PATCH, DELETE', 'Creating a resource through /Me is not supported')

@@ -20,7 +20,7 @@ export interface Service {
   readonly adapter: ScimAdapter<unknown>
   readonly options: ResolvedOptions
   readonly registry: SchemaRegistry
-  /** Uniqueness constraints per resource type name, derived from the schemas (RES-020, RES-022). */
+  /** Uniqueness constraints per resource type name, derived from the schemas. */
   readonly unique: ReadonlyMap<string, readonly UniqueConstraint[]>
   /** Resource type name → endpoint segment, for `$ref`. */
   readonly segments: ReadonlyMap<string, string>
@@ -63,7 +63,7 @@ export interface Reply {
   headers?: Record<string, string>
 }
 
-/** RES-002: ids the adapter returns must be non-empty strings without `bulkId`. */
+/** Ids the adapter returns must be non-empty strings without `bulkId` (RFC 7643 §3.1). */
 export function checkStored(stored: StoredResource): StoredResource {
   if (typeof stored?.id !== 'string' || stored.id === '' || stored.id.includes('bulkId')) {
     throw new InternalServerError(undefined, { cause: new Error(`adapter returned an invalid id: ${JSON.stringify(stored?.id)}`) })

@@ -14,7 +14,7 @@
  * `not`, valuePaths, `pr`, multi-valued sub-attributes, extension attributes and dateTimes, where
  * the adapter's `list` must return exactly what `compileFilter` selects over the same resources
  * (filters for which `canFilter` answers false are skipped, as the router would not pass them).
- * Strings must round-trip exactly as sent (MT-011: no NFC on write) while comparisons still match
+ * Strings must round-trip exactly as sent (no NFC on write) while comparisons still match
  * after NFC. When the adapter implements `listByCursor` (RFC 9865): cursor pages cover every match
  * exactly once in the `list` order (default and sorted, with filters), inserts and deletes
  * between pages neither skip nor repeat resources, and `previousCursor` (when offered) walks back.

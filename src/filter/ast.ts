@@ -6,7 +6,7 @@
  *   attribute paths are still text;
  * - the **resolved** tree ({@link FilterNode}, {@link PatchPath}) that adapters receive: every
  *   attribute is an {@link AttributeInfo} from the schema registry, values are typed and
- *   normalised (FLT-022..030), so an adapter never re-interprets names or literals.
+ *   normalised, so an adapter never re-interprets names or literals.
  * @module
  */
 import type { AttributeInfo } from '../schema/registry'
@@ -21,15 +21,15 @@ export type CompareValue = string | number | boolean | null
 
 /**
  * `attribute op value`, with the value already typed for the attribute (RFC 7644 §3.4.2.2):
- * - `string`, `reference`, `binary`: a string; compare honouring `attribute.def.caseExact` (FLT-020);
- * - `boolean`: a boolean; only `eq`/`ne` (FLT-022, FLT-025);
- * - `integer`, `decimal`: a number (FLT-024); no `co`/`sw`/`ew`;
- * - `dateTime`: the xsd:dateTime string as sent, already validated; compare as instants (FLT-023).
+ * - `string`, `reference`, `binary`: a string; compare honouring `attribute.def.caseExact`;
+ * - `boolean`: a boolean; only `eq`/`ne`;
+ * - `integer`, `decimal`: a number; no `co`/`sw`/`ew`;
+ * - `dateTime`: the xsd:dateTime string as sent, already validated; compare as instants.
  *
- * `attribute` is never complex: `emails co "x"` resolves to `emails.value` (FLT-030). When the
- * attribute is a sub-attribute of a multi-valued attribute, the node matches when any value matches
- * (FLT-026). An unassigned attribute never matches, `ne` included (FLT-027). `value` is never `null`:
- * `eq null`/`ne null` become {@link NotNode}/{@link PresentNode} (FLT-029).
+ * `attribute` is never complex: `emails co "x"` resolves to `emails.value`. When the
+ * attribute is a sub-attribute of a multi-valued attribute, the node matches when any value
+ * matches. An unassigned attribute never matches, `ne` included. `value` is never `null`:
+ * `eq null`/`ne null` become {@link NotNode}/{@link PresentNode}.
  */
 export interface CompareNode {
   readonly type: 'compare'
@@ -39,8 +39,8 @@ export interface CompareNode {
 }
 
 /**
- * `attribute pr` (FLT-028): true when the attribute has a value other than `null`, `""` or `[]`;
- * for a complex attribute, when at least one sub-attribute has such a value.
+ * `attribute pr` (RFC 7644 §3.4.2.2): true when the attribute has a value other than `null`, `""`
+ * or `[]`; for a complex attribute, when at least one sub-attribute has such a value.
  */
 export interface PresentNode {
   readonly type: 'present'
@@ -59,18 +59,18 @@ export interface OrNode {
   readonly filters: readonly FilterNode[]
 }
 
-/** Negation. Two-valued: `not (title eq "x")` is true for a resource without a title (FLT-027). */
+/** Negation. Two-valued: `not (title eq "x")` is true for a resource without a title. */
 export interface NotNode {
   readonly type: 'not'
   readonly filter: FilterNode
 }
 
 /**
- * `attribute[filter]` (RFC 7644 §3.4.2.2, FLT-031): true when one single value of the complex
+ * `attribute[filter]` (RFC 7644 §3.4.2.2): true when one single value of the complex
  * `attribute` satisfies the whole inner `filter`. Leaves of `filter` hold sub-attributes whose
  * `parent` is `attribute`. A single-valued complex attribute counts as a one-element list.
  * The Entra form `emails[type eq "work"].value eq "x"` arrives as
- * `emails[type eq "work" and value eq "x"]` (FLT-060).
+ * `emails[type eq "work" and value eq "x"]`.
  */
 export interface ValuePathNode {
   readonly type: 'valuePath'
@@ -102,7 +102,7 @@ export interface PatchPath {
 /**
  * An attribute path as written. `text` is the whole path (`urn:…:User:manager.value`); `uri`,
  * `name` and `sub` split it at the last `:` and the first `.` after it. Resolution uses `text`
- * with the registry's longest-URN-prefix match (FLT-010).
+ * with the registry's longest-URN-prefix match (RFC 7644 §3.10).
  */
 export interface ParsedAttrPath {
   readonly text: string
@@ -147,7 +147,7 @@ export interface ParsedNot {
   readonly filter: ParsedFilter
 }
 
-/** Parsed `attrPath[valFilter]` (and the FLT-060 form, already folded into `filter`). */
+/** Parsed `attrPath[valFilter]` (and Entra's `attr[filter].sub op value` form, already folded into `filter`). */
 export interface ParsedValuePath {
   readonly type: 'valuePath'
   readonly path: ParsedAttrPath

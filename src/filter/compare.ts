@@ -1,5 +1,5 @@
 /**
- * Sort order of RFC 7644 §3.4.2.3 (LST-030..034) as comparators over rendered resources.
+ * Sort order of RFC 7644 §3.4.2.3 as comparators over rendered resources.
  * @module
  */
 import type { AttributeInfo } from '../schema/registry'
@@ -26,7 +26,7 @@ export type ResourceComparator = (a: ScimResourceView, b: ScimResourceView) => n
 type SortKey = string | number | boolean | Instant
 
 /**
- * The default, total order of LST-031: ascending `meta.created`, then ascending `id` (code points).
+ * The default, total order: ascending `meta.created`, then ascending `id` (code points).
  * Unparseable or missing `created` sorts last.
  */
 export const compareDefault: ResourceComparator = (a, b) => {
@@ -91,14 +91,14 @@ function compareKeys(a: SortKey, b: SortKey): number {
 }
 
 /**
- * A comparator for `sortBy`/`sortOrder` (RFC 7644 §3.4.2.3, LST-030..034): sort by the attribute's
+ * A comparator for `sortBy`/`sortOrder` (RFC 7644 §3.4.2.3): sort by the attribute's
  * value (multi-valued: the primary value, else the first); strings case-insensitively in Unicode
  * code-point order unless `caseExact`; numbers numerically; dateTimes chronologically; booleans
  * `false` before `true`. Resources without data sort last when ascending and first when descending.
- * Ties are broken by {@link compareDefault} (ascending `meta.created`, then `id`) in both orders
- * (LST-031), so the order is total and stable across pages.
+ * Ties are broken by {@link compareDefault} (ascending `meta.created`, then `id`) in both orders,
+ * so the order is total and stable across pages.
  *
- * Throws nothing; validating `sortBy` (unknown or complex attribute, LST-032/034) is the caller's job.
+ * Throws nothing; validating `sortBy` (unknown or complex attribute) is the caller's job.
  *
  * @example views.sort(compareForSort(users.resolve(undefined, 'name', 'familyName')!, 'ascending'))
  */

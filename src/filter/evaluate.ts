@@ -1,6 +1,6 @@
 /**
- * In-memory evaluation of resolved filters with the exact semantics of RFC 7644 §3.4.2.2 and
- * FLT-020..036. The router uses it when the adapter cannot push a filter down; adapters may use
+ * In-memory evaluation of resolved filters with the exact semantics of RFC 7644 §3.4.2.2.
+ * The router uses it when the adapter cannot push a filter down; adapters may use
  * it too, so that pushed-down and in-memory results agree.
  * @module
  */
@@ -27,14 +27,14 @@ type Predicate = (subject: unknown) => boolean
  * Compile a resolved filter into a predicate over rendered resources.
  *
  * Semantics: string comparison honours `caseExact` (case-insensitive = NFC + Unicode lower case;
- * `userName` also case-folded, FLT-020/021); a multi-valued attribute matches when any value matches,
- * `ne` included (FLT-026); an unassigned attribute matches no comparison, `ne` included (FLT-027);
- * `pr` per FLT-028; a valuePath requires one element to satisfy the whole inner filter (FLT-031);
- * dateTimes compare as instants (FLT-023); numbers numerically; `gt`/`lt` on strings in code-point
+ * `userName` also case-folded, RFC 7644 §5); a multi-valued attribute matches when any value
+ * matches, `ne` included; an unassigned attribute matches no comparison, `ne` included;
+ * `pr` per RFC 7644 §3.4.2.2; a valuePath requires one element to satisfy the whole inner filter;
+ * dateTimes compare as instants; numbers numerically; `gt`/`lt` on strings in code-point
  * order (case-folded unless caseExact).
  *
  * Compile once and reuse the predicate for every resource. Compilation recurses once per nesting
- * level, which `parseFilter` bounds (FLT-008); and/or chains are flat lists evaluated in loops.
+ * level, which `parseFilter` bounds; and/or chains are flat lists evaluated in loops.
  * Never throws for well-formed trees; resources with oddly typed values simply do not match.
  *
  * @example

@@ -14,7 +14,7 @@ import { hasForbiddenChar } from '../http/strings'
 const debug = debugFactory('scim:filter')
 
 /**
- * Resource limits for filters (FLT-008). Exceeding one yields 400 `invalidFilter` naming the limit.
+ * Resource limits for filters. Exceeding one yields 400 `invalidFilter` naming the limit.
  * Length is checked before the (recursive-descent) parser runs, depth while it runs (where the
  * grammar nests, so the parser stops at the first level too many), terms right after; hostile
  * input can neither exhaust the stack nor take long.
@@ -138,7 +138,7 @@ function syntaxDetail(kind: string, err: PeggySyntaxError): string {
 /**
  * Parse a filter without resolving attribute names: the grammar's `Filter` start rule.
  *
- * @throws {InvalidFilterError} empty filter (FLT-009), a limit exceeded (FLT-008; the detail names
+ * @throws {InvalidFilterError} empty filter (RFC 7644 §3.4.2.2), a limit exceeded (the detail names
  *   the limit, and for depth the column of the first level too many), or a syntax error (the detail
  *   names the column).
  * @throws {InvalidValueError} a string literal holding U+0000 or an unpaired surrogate.
@@ -163,7 +163,7 @@ const SIMPLE_EQ = /^[ \t]*([A-Za-z$][A-Za-z0-9:._$-]*)[ \t]+[eE][qQ][ \t]+"((?:[
 const SIMPLE_TAIL = /^([A-Za-z$][A-Za-z0-9_$-]*)(?:\.([A-Za-z$][A-Za-z0-9_$-]*))?$/
 
 /**
- * Fast path for the lookup every IdP sends, `attrPath eq "string"` (FLT-062): the same tree the
+ * Fast path for the lookup every IdP sends, `attrPath eq "string"`: the same tree the
  * grammar builds, without running the parser. Anything else returns undefined and takes the
  * grammar.
  */
@@ -220,7 +220,7 @@ function bracketSpan(text: string): [number, number] {
  * Parse the grammar's `Path` start rule without resolution.
  *
  * @throws {InvalidPathError} for a path that does not parse, except that a syntax error inside the
- *   brackets of a valuePath throws {@link InvalidFilterError} (RFC 7644 Table 9; PAT-006).
+ *   brackets of a valuePath throws {@link InvalidFilterError} (RFC 7644 Table 9).
  */
 export function parsePathSyntax(text: string, limits?: FilterLimits): ParsedPath {
   if (typeof text !== 'string' || /^[ \t\r\n]*$/.test(text)) throw new InvalidPathError('The path must not be empty')
@@ -238,14 +238,15 @@ export function parsePathSyntax(text: string, limits?: FilterLimits): ParsedPath
 
 /**
  * Parse and resolve a PATCH path, `PATH = attrPath / valuePath [subAttr]` (RFC 7644 §3.5.2,
- * Figure 7). Paths may name `returned: never` attributes (`password` is writable); FLT-030 does not
- * apply (a path names exactly what it targets).
+ * Figure 7). Paths may name `returned: never` attributes (`password` is writable); a complex
+ * attribute is not read as its `value` sub-attribute as in filters (a path names exactly what it
+ * targets).
  *
- * Error choice (PAT-006): the path itself failing to parse, an unknown or ambiguous attribute, a
- * filter on a non-complex attribute, `attr.sub[...]`, or an unknown sub-attribute after `]` throw
- * {@link InvalidPathError}; anything wrong *inside* the brackets (syntax, unknown sub-attribute,
- * operator/type) throws {@link InvalidFilterError}. A path that is only an extension URN is
- * rejected with InvalidPathError (use a no-path operation to write a whole extension).
+ * Error choice (RFC 7644 Table 9): the path itself failing to parse, an unknown or ambiguous
+ * attribute, a filter on a non-complex attribute, `attr.sub[...]`, or an unknown sub-attribute
+ * after `]` throw {@link InvalidPathError}; anything wrong *inside* the brackets (syntax, unknown
+ * sub-attribute, operator/type) throws {@link InvalidFilterError}. A path that is only an extension
+ * URN is rejected with InvalidPathError (use a no-path operation to write a whole extension).
  *
  * @example parsePath('emails[type eq "work"].value', users) // { attribute: emails, filter, sub: emails.value }
  */

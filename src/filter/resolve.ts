@@ -1,5 +1,5 @@
 /**
- * Resolution of a parsed filter against one resource type (FLT-010..014, FLT-020..035): names
+ * Resolution of a parsed filter against one resource type (RFC 7644 §3.10, §3.4.2.2): names
  * become {@link AttributeInfo}s, values are typed and normalised, unsupported combinations are
  * rejected with {@link InvalidFilterError}. Internal module; use `parseFilter`/`parsePath`.
  * @module
@@ -20,8 +20,8 @@ const ORDER_OPS: ReadonlySet<CompareOperator> = new Set(['gt', 'ge', 'lt', 'le']
 const SUBSTRING_OPS: ReadonlySet<CompareOperator> = new Set(['co', 'sw', 'ew'])
 
 /**
- * Resolve a top-level attribute path, or throw via `fail` naming it (FLT-013). An ambiguous bare
- * name (FLT-012) also fails.
+ * Resolve a top-level attribute path, or throw via `fail` naming it. An ambiguous bare
+ * name (one defined in several extensions) also fails.
  */
 export function resolveTopPath(
   rt: CompiledResourceType,
@@ -97,7 +97,7 @@ function leafAttribute(path: ParsedAttrPath, rt: CompiledResourceType, scope: At
 const RENDERED_ONLY = new Set(['members.$ref', 'groups.$ref'])
 
 /**
- * FLT-035: attributes never returned are never filterable. Values that exist only in rendered
+ * Attributes never returned are never filterable (RFC 7643 §7). Values that exist only in rendered
  * output (generated `$ref`s) cannot be filtered either: answering 400 beats a silently empty result.
  */
 function checkFilterable(attribute: AttributeInfo): void {
@@ -141,7 +141,7 @@ function typeError(node: ParsedCompare, attribute: AttributeInfo, what: string):
   )
 }
 
-/** FLT-022..025: check the operator for the attribute type and type the value. */
+/** Check the operator for the attribute type and type the value (RFC 7644 §3.4.2.2). */
 function typedValue(node: ParsedCompare, attribute: AttributeInfo): CompareValue {
   const { op, value, valueKind } = node
   const type = attribute.def.type
@@ -185,12 +185,13 @@ function typedValue(node: ParsedCompare, attribute: AttributeInfo): CompareValue
 }
 
 /**
- * Resolve a parsed filter for one resource type of a multi-type (root) query (RFC 7644 §3.4.2.1,
- * FLT-013): a comparison on an attribute the type does not define is evaluated "as if there is no
+ * Resolve a parsed filter for one resource type of a multi-type (root) query (RFC 7644 §3.4.2.1):
+ * a comparison on an attribute the type does not define is evaluated "as if there is no
  * attribute value" (§3.4.2.2), so it is false (`eq null` true), and the tree is simplified around
  * that constant. Returns `true` (every resource of the type matches), `false` (none does) or the
  * filter left to evaluate. `onResolved` sees every subtree that did resolve, before simplification
- * (the sensitive-attribute check, LST-012). Errors other than an undefined attribute still throw.
+ * (the sensitive-attribute check, RFC 7644 §7.5.2). Errors other than an undefined attribute
+ * still throw.
  */
 export function resolveForType(
   node: ParsedFilter,

@@ -17,8 +17,9 @@ const DATE_TIME =
   /^(-?\d{4,})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})?$/
 
 /**
- * Parse an xsd:dateTime (RFC 7643 §2.3.5) into an instant; up to 9 fractional digits (FLT-023 asks
- * for 7). A missing zone is read as UTC. Returns undefined when unparseable or out of range.
+ * Parse an xsd:dateTime (RFC 7643 §2.3.5) into an instant; up to 9 fractional digits (Microsoft's
+ * SCIMReferenceCode tests send 7). A missing zone is read as UTC. Returns undefined when
+ * unparseable or out of range.
  */
 export function parseDateTime(value: unknown): Instant | undefined {
   if (value instanceof Date) {
@@ -61,7 +62,7 @@ export function compareInstants(a: Instant, b: Instant): number {
 
 /**
  * Prepare a string attribute value or operand for comparison per the attribute's `caseExact`
- * (FLT-020, FLT-021, RES-021): NFC when case-exact, else {@link foldCase} (NFC and Unicode full
+ * (RFC 7644 §3.4.2.2, §5): NFC when case-exact, else {@link foldCase} (NFC and Unicode full
  * case folding), for `userName` and every other attribute alike.
  */
 export function prepareString(value: string, attribute: AttributeInfo): string {
@@ -125,7 +126,7 @@ export function valuesOf(raw: unknown): unknown[] {
   return out
 }
 
-/** FLT-028: `null`, `""`, `[]` and complex values with no assigned sub-attribute are unassigned. */
+/** For `pr` (RFC 7644 §3.4.2.2): `null`, `""`, `[]` and complex values with no assigned sub-attribute are unassigned. */
 export function isPresent(value: unknown): boolean {
   if (value === undefined || value === null || value === '') return false
   if (Array.isArray(value)) return value.some(isPresent)

@@ -1,16 +1,17 @@
 /**
  * POST /Bulk (RFC 7644 §3.7): operations run in request order through the very same handlers as
- * single requests (BLK-004), each atomic on its own and none across them (BLK-031). `bulkId`
+ * single requests, each atomic on its own and none across them. `bulkId`
  * references (`"bulkId:qwerty"`) are resolved in later operations' data and paths; an operation
- * that references a POST appearing later waits for it (BLK-011); a reference cycle is broken by
+ * that references a POST appearing later waits for it; a reference cycle is broken by
  * creating one resource of the cycle without the circular values and patching them in afterwards
- * (BLK-040); operations outside the cycle that reference it wait until it is closed, and when it
- * cannot be closed the half-created resource is deleted again and its POST reported as failed.
- * References are strings that are exactly `bulkId:x`, path segments, and quoted `"bulkId:x"` inside
- * filters (BLK-010); other text is never rewritten. The request's deadline (`adapterTimeout`) is
- * checked between operations: at the deadline the run stops, the operation in flight is aborted
- * through the adapter signal unless it already committed, and every operation not performed is
- * reported with status 503, so the response says exactly what was done (AUTH-008).
+ * (RFC 7644 §3.7.1); operations outside the cycle that reference it wait until it is closed, and
+ * when it cannot be closed the half-created resource is deleted again and its POST reported as
+ * failed. References are strings that are exactly `bulkId:x`, path segments, and quoted
+ * `"bulkId:x"` inside filters (RFC 7644 §3.7.2); other text is never rewritten. The request's
+ * deadline (`adapterTimeout`) is checked between operations: at the deadline the run stops, the
+ * operation in flight is aborted through the adapter signal unless it already committed, and every
+ * operation not performed is reported with status 503, so the response says exactly what was done
+ * (RFC 7644 §3.7.3).
  * @module
  */
 import createDebug from 'debug'
@@ -87,7 +88,7 @@ function lowerKeys(obj: Record<string, unknown>): Record<string, unknown> {
 /**
  * A bulkId reference: a string that is exactly `bulkId:x` (a reference value such as
  * `members[].value` or `manager.value`, or a path segment), or a quoted `"bulkId:x"` inside a
- * string (a valuePath filter such as `members[value eq "bulkId:x"]`) (BLK-010). Free text that
+ * string (a valuePath filter such as `members[value eq "bulkId:x"]`). Free text that
  * merely mentions `bulkId:` elsewhere is left alone.
  */
 const FULL_REF = /^bulkId:([^"\s\][()/,]+)$/
@@ -250,7 +251,7 @@ export async function runBulk(svc: Service, call: Call, execute: Execute): Promi
   const results = new Map<number, Result>()
   let errors = 0
   let pending = [...ops]
-  /** Set when the request's deadline stopped the run (AUTH-008): the rest is reported 503. */
+  /** Set when the request's deadline stopped the run: the rest is reported 503. */
   let stopped = false
 
   const run = async (op: Op, data: unknown): Promise<Result> => {
@@ -308,10 +309,10 @@ export async function runBulk(svc: Service, call: Call, execute: Execute): Promi
     }
   }
 
-  /** bulkId → the PATCH that will add a cycle-broken POST's circular values (BLK-040). */
+  /** bulkId → the PATCH that will add a cycle-broken POST's circular values (RFC 7644 §3.7.1). */
   const incomplete = new Map<string, Op>()
 
-  /** Undo a cycle-broken POST whose second half did not happen: the operation is atomic (BLK-031). */
+  /** Undo a cycle-broken POST whose second half did not happen: the operation is atomic. */
   const rollBack = async (fixup: Op): Promise<void> => {
     const target = fixup.fixupOf as Op
     const bulkId = target.bulkId as string
@@ -329,7 +330,7 @@ export async function runBulk(svc: Service, call: Call, execute: Execute): Promi
     }
   }
 
-  /** Store a result; true when failOnErrors says stop (BLK-030). */
+  /** Store a result; true when failOnErrors says stop (RFC 7644 §3.7.3). */
   const record = async (op: Op, result: Result): Promise<boolean> => {
     let report = result
     const target = op.fixupOf ?? op

@@ -1,8 +1,8 @@
 /**
  * Conditional requests (RFC 7644 §3.14, RFC 7232): `If-Match` and `If-None-Match` against the
- * resource's version, compared weakly (ETG-012). The check runs on the version just read, and the
- * write passes that version to the adapter as `expectedVersion`, so check and write are one
- * atomic compare-and-swap (ETG-030).
+ * resource's version, compared weakly (RFC 7232 §2.3.2). The check runs on the version just read,
+ * and the write passes that version to the adapter as `expectedVersion`, so check and write are one
+ * atomic compare-and-swap.
  * @module
  */
 import { InvalidValueError, PreconditionFailedError } from '../errors'
@@ -12,7 +12,7 @@ import type { Call } from '../service'
 export interface EtagList {
   readonly any: boolean
   readonly tags: readonly string[]
-  /** Some tags were sent without quotes (accepted for comparison, ETG-013). */
+  /** Some tags were sent without quotes (accepted for comparison). */
   readonly bare: boolean
 }
 
@@ -47,7 +47,7 @@ export function etagMatches(list: EtagList, version: string): boolean {
 /**
  * Preconditions of a write (PUT, PATCH, DELETE) against the version just read.
  * @returns true when the client pinned a version with If-Match (then no retry on conflict).
- * @throws PreconditionFailedError (412, ETG-010/021) or InvalidValueError (malformed tag, ETG-013).
+ * @throws PreconditionFailedError (412, RFC 7232 §3.1, §3.2) or InvalidValueError (malformed tag).
  */
 export function checkWritePreconditions(call: Call, version: string): boolean {
   const ifMatch = parseEtags(call.headers['if-match'])

@@ -1,7 +1,7 @@
 /**
  * Discovery endpoints (RFC 7644 §4, RFC 7643 §5–§7): `/ServiceProviderConfig`, `/ResourceTypes`,
  * `/Schemas`, rendered from the one schema registry. Documents are built once per base URL.
- * Paging, sorting and projection parameters are ignored (DSC-003); `filter` is refused with 403 (DSC-004).
+ * Paging, sorting and projection parameters are ignored; `filter` is refused with 403.
  * @module
  */
 import { ForbiddenError, NotFoundError } from '../errors'

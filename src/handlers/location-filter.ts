@@ -1,5 +1,5 @@
 /**
- * `meta.location` in filters (FLT-014). The location is rendered from the base URL, so storage
+ * `meta.location` in filters. The location is rendered from the base URL, so storage
  * never holds it; the router rewrites comparisons on it into comparisons on `id` before the
  * filter reaches the adapter: `meta.location eq "<base>/Users/<id>"` is `id eq "<id>"`.
  * @module

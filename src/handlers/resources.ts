@@ -24,7 +24,7 @@ import { checkStored, eventWait, uniqueFor, validateAttributes, type Call, type 
 import { checkWritePreconditions, etagMatches, parseEtags } from './conditional'
 import { rewriteLocation } from './location-filter'
 
-/** Headers of a single-resource response (RES-008). */
+/** Headers of a single-resource response. */
 export function resourceHeaders(call: Call, rt: CompiledResourceType, stored: StoredResource): Record<string, string> {
   const location = locationOf(call.render, rt, stored.id)
   return { Location: location, 'Content-Location': location, ETag: etagOf(stored.version) }
@@ -49,7 +49,7 @@ export async function emitChange(
   await deliverEvents(svc.onEvent, events, eventWait(svc))
 }
 
-/** Read a resource or throw 404 (EP-021). */
+/** Read a resource or throw 404 (RFC 7644 §3.12). */
 export async function mustGet(svc: Service, call: Call, rt: CompiledResourceType, id: string, omit?: readonly string[]): Promise<StoredResource> {
   const signal = call.deadline.signal
   const stored = await svc.adapter.get(omit ? { resourceType: rt.name, id, omit, signal } : { resourceType: rt.name, id, signal }, call.ctx)
@@ -57,7 +57,7 @@ export async function mustGet(svc: Service, call: Call, rt: CompiledResourceType
   return checkStored(stored)
 }
 
-/** GET /{Type}/{id} (RFC 7644 §3.4.1); `If-None-Match` → 304 (ETG-020). */
+/** GET /{Type}/{id} (RFC 7644 §3.4.1); `If-None-Match` → 304 (RFC 7644 §3.14). */
 export async function getResource(svc: Service, call: Call, rt: CompiledResourceType, id: string): Promise<Reply> {
   const projection = projectionOf(rt, call.query)
   const inm = parseEtags(call.headers['if-none-match'])
@@ -99,7 +99,7 @@ export function queryParams(q: URLSearchParams): QueryParams {
   }
 }
 
-/** Run a list query. `viaGet` enables the sensitive-filter check (LST-012). */
+/** Run a list query. `viaGet` enables the sensitive-filter check (RFC 7644 §7.5.2). */
 export async function runQuery(svc: Service, call: Call, rt: CompiledResourceType, params: QueryParams, viaGet: boolean): Promise<Reply> {
   const opts = svc.options
   let filter: FilterNode | undefined
@@ -142,7 +142,7 @@ export async function fetchPage(
   return svc.adapter.list(query, call.ctx)
 }
 
-/** RFC 9865 cursor paging (LST-080..084). */
+/** RFC 9865 cursor paging. */
 async function cursorQuery(
   svc: Service,
   call: Call,
@@ -228,8 +228,8 @@ async function residualQuery(
 }
 
 /**
- * Resolve `sortBy`/`sortOrder` (RFC 7644 §3.4.2.3). Ignored when the adapter cannot sort (LST-033).
- * @throws InvalidValueError for an unknown or complex attribute or a bad order (LST-032, LST-034).
+ * Resolve `sortBy`/`sortOrder` (RFC 7644 §3.4.2.3). Ignored when the adapter cannot sort.
+ * @throws InvalidValueError for an unknown or complex attribute or a bad order.
  */
 export function parseSort(svc: Service, rt: CompiledResourceType, sortBy: string | undefined, sortOrder: unknown): SortSpec | undefined {
   if (sortBy === undefined || sortBy.trim() === '') return undefined
@@ -249,8 +249,8 @@ export function parseSort(svc: Service, rt: CompiledResourceType, sortBy: string
 }
 
 /**
- * LST-012: refuse (403 sensitive) a filter that names one of `sensitive` (paths resolved against
- * `rt`), or a sub-attribute of one.
+ * Refuse (403 sensitive, RFC 7644 §7.5.2) a filter that names one of `sensitive` (paths resolved
+ * against `rt`), or a sub-attribute of one.
  */
 export function checkSensitive(rt: CompiledResourceType, filter: FilterNode, sensitive: readonly string[]): void {
   const paths = new Set(sensitive.map((s) => rt.resolveText(s)).flatMap((r) => (r?.kind === 'attribute' ? [r.info.path] : [])))
@@ -284,12 +284,12 @@ function sensitiveError(): SensitiveError {
   return new SensitiveError('The filter references sensitive attributes; send the query with POST to the /.search endpoint (RFC 7644 §7.5.2)')
 }
 
-/** POST /{Type}/.search (RFC 7644 §3.4.3). Query-string parameters are ignored (LST-064). */
+/** POST /{Type}/.search (RFC 7644 §3.4.3). Query-string parameters are ignored. */
 export async function searchResources(svc: Service, call: Call, rt: CompiledResourceType): Promise<Reply> {
   return runQuery(svc, call, rt, parseSearchRequest(requireObject(call.body)), false)
 }
 
-/** Read a SearchRequest body: case-insensitive member names, arrays or comma strings (LST-061/062). */
+/** Read a SearchRequest body: case-insensitive member names, arrays or comma strings (RFC 7644 §3.4.3). */
 export function parseSearchRequest(body: Record<string, unknown>): QueryParams {
   const get = (name: string): unknown => {
     for (const k of Object.keys(body)) if (k.toLowerCase() === name) return body[k]
@@ -330,7 +330,7 @@ function cursorParam(v: unknown): string | undefined {
   return v
 }
 
-/** Paths the client sent, so `returned: "request"` attributes appear in the response (LST-046). */
+/** Paths the client sent, so `returned: "request"` attributes appear in the response (RFC 7643 §7). */
 function sentPaths(rt: CompiledResourceType, attrs: Attributes): Set<string> {
   const out = new Set<string>()
   for (const key of Object.keys(attrs)) {
@@ -353,7 +353,7 @@ export async function createResource(svc: Service, call: Call, rt: CompiledResou
   return { status: 201, body: renderResource(rt, stored, call.render, projection, sentPaths(rt, attrs)), headers: resourceHeaders(call, rt, stored) }
 }
 
-/** Attributes as the client can write them: readOnly (derived) ones removed (RES-009, RES-063). */
+/** Attributes as the client can write them: readOnly (derived) ones removed. */
 export function writableAttributes(rt: CompiledResourceType, attrs: Attributes): Attributes {
   const out: Attributes = {}
   for (const key of Object.keys(attrs)) {
@@ -384,7 +384,7 @@ function backoff(attempt: number, roundMs: number): Promise<void> {
 }
 
 /**
- * Read–modify–write with compare-and-swap (ETG-030): `modify` computes the new attributes from the
+ * Read–modify–write with compare-and-swap: `modify` computes the new attributes from the
  * current ones (or undefined for "no change"). A lost race is retried with a fresh read unless the
  * client pinned a version with If-Match, which then answers 412.
  * @throws ScimError 503 (with Retry-After) when contention outlasts the retry budget.
@@ -424,7 +424,7 @@ export async function updateWithRetry(
   }
 }
 
-/** PUT /{Type}/{id} (RFC 7644 §3.5.1, RES-040..048). */
+/** PUT /{Type}/{id} (RFC 7644 §3.5.1). */
 export async function replaceResource(svc: Service, call: Call, rt: CompiledResourceType, id: string): Promise<Reply> {
   const projection = projectionOf(rt, call.query)
   const incoming = parseResourceBody(rt, requireObject(call.body), svc.options)

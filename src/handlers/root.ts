@@ -1,9 +1,9 @@
 /**
- * Queries at the service provider root (RFC 7644 §3.4.2.1, §3.4.3; LST-065): `GET {base}/?filter=…`
+ * Queries at the service provider root (RFC 7644 §3.4.2.1, §3.4.3): `GET {base}/?filter=…`
  * and `POST {base}/.search` search every resource type. The filter is resolved per type: a
  * comparison on an attribute a type does not define is false there, "as if there is no attribute
  * value" (§3.4.2.2), so `not (userName pr)` matches every Group; an attribute no type defines is
- * 400 invalidFilter (FLT-013). `meta.resourceType eq "User"` restricts the types.
+ * 400 invalidFilter. `meta.resourceType eq "User"` restricts the types.
  * @module
  */
 import type { StoredResource } from '../adapter'
@@ -28,7 +28,8 @@ interface Part {
 
 /**
  * Resolve the filter against each type; types where it is false for every resource drop out.
- * `viaGet` enforces `sensitiveFilterAttributes` (LST-012) on every type's resolved comparisons.
+ * `viaGet` enforces `sensitiveFilterAttributes` (403 sensitive, RFC 7644 §7.5.2) on every type's
+ * resolved comparisons.
  */
 function partsFor(svc: Service, filterText: string | undefined, render: RenderContext, viaGet: boolean): Part[] {
   const types = svc.registry.resourceTypes
@@ -64,7 +65,7 @@ function partsFor(svc: Service, filterText: string | undefined, render: RenderCo
   return parts
 }
 
-/** Serve a root query; `viaGet` is true for `GET {base}/` (sensitive filters are refused, LST-012). */
+/** Serve a root query; `viaGet` is true for `GET {base}/` (sensitive filters are refused, RFC 7644 §7.5.2). */
 export async function rootQuery(svc: Service, call: Call, params: QueryParams, viaGet: boolean): Promise<Reply> {
   const parts = partsFor(svc, params.filter, call.render, viaGet)
   const startIndex = Math.max(1, parseInteger('startIndex', params.startIndex) ?? 1)
@@ -98,9 +99,9 @@ export async function rootQuery(svc: Service, call: Call, params: QueryParams, v
 
 /**
  * Sorting across types merges every type's matches in memory, so all of them must be read: more
- * than `scanLimit` in total is 400 tooMany (LST-013), never a page cut short. A type that does not
- * define `sortBy` takes part with no value for it (sorted as unassigned values are, RFC 7644
- * §3.4.2.3); `sortBy` defined by no type is 400 invalidValue (LST-032).
+ * than `scanLimit` in total is 400 tooMany (RFC 7644 §3.4.2.1), never a page cut short. A type that
+ * does not define `sortBy` takes part with no value for it (sorted as unassigned values are,
+ * RFC 7644 §3.4.2.3); `sortBy` defined by no type is 400 invalidValue.
  */
 async function sortedAcrossTypes(
   svc: Service,

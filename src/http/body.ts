@@ -1,7 +1,7 @@
 /**
  * Request body reading: `application/scim+json` and `application/json` (any case, any charset
- * parameter, or no Content-Type at all: MT-003/004), a byte limit enforced while reading (MT-020),
- * strict UTF-8 (MT-002), and reuse of a body an upstream parser (express.json()) already parsed.
+ * parameter, or no Content-Type at all), a byte limit enforced while reading, strict UTF-8
+ * (RFC 7644 §3.8), and reuse of a body an upstream parser (express.json()) already parsed.
  * @module
  */
 import type { IncomingMessage } from 'node:http'
@@ -78,7 +78,7 @@ function parseText(text: string, limit: number, bytes: number, limitName?: strin
   }
 }
 
-/** Require a JSON object body (MT-010, EP-015). */
+/** Require a JSON object body (else 400 invalidSyntax, RFC 7644 §3.12). */
 export function requireObject(body: unknown, what = 'Request body'): Record<string, unknown> {
   if (body === undefined) throw new InvalidSyntaxError(`${what} is required`)
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {

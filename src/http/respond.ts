@@ -1,11 +1,12 @@
 /**
  * The only place responses are written (CONVENTIONS §6.7). Every body is
- * `application/scim+json; charset=utf-8` (MT-001), whatever the request's `Accept` (MT-005).
+ * `application/scim+json; charset=utf-8` (RFC 7644 §3.1), whatever the request's
+ * `Accept` (RFC 7644 §3.8).
  * @module
  */
 import type { ServerResponse } from 'node:http'
 
-/** The media type of every response body (MT-001). */
+/** The media type of every response body (RFC 7644 §3.1). */
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8'
 
 /** Send a JSON body (or none, for 204/304) with extra headers. */

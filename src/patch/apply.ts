@@ -1,15 +1,15 @@
 /**
  * `applyPatch()`: the RFC 7644 §3.5.2 PATCH engine. Pure: it takes the stored attributes and the
  * normalised operations and returns the new attributes, or throws, so a failing operation never
- * leaves a half-applied change (PAT-011). Operations apply in order (PAT-010).
+ * leaves a half-applied change. Operations apply in order.
  *
  * Deliberate interoperability (README "IdP compatibility"), off where `strict` says so:
  * - `replace`/`add` on `attr[filter].sub` that selects nothing creates the element from the
- *   filter's `eq` terms (Entra, PAT-026/053);
+ *   filter's `eq` terms (Entra);
  * - `remove` on a multi-valued attribute with a `value` removes only the listed values (Entra's
- *   `Remove members`, PAT-061);
+ *   `Remove members`);
  * - path-less values may use attribute paths as keys (`name.givenName`, `urn:…:User:department`,
- *   PAT-051), and read-only values equal to the stored ones (Okta's `id`) are ignored (PAT-013).
+ *   as Entra sends them), and read-only values equal to the stored ones (Okta's `id`) are ignored.
  * @module
  */
 import { InvalidPathError, InvalidValueError, MutabilityError, NoTargetError, isScimError } from '../errors'
@@ -32,9 +32,9 @@ export interface PatchOptions extends ValueOptions {
 /** Result of {@link applyPatch}. */
 export interface PatchResult {
   attributes: Attributes
-  /** False when the operations left the resource as it was (PAT-016, PAT-034). */
+  /** False when the operations left the resource as it was (RFC 7644 §3.5.2.1, §3.5.2.2). */
   changed: boolean
-  /** Canonical paths the operations wrote, for `returned: "request"` attributes (PAT-092). */
+  /** Canonical paths the operations wrote, for `returned: "request"` attributes (RFC 7643 §7). */
   touched: Set<string>
 }
 
@@ -152,7 +152,7 @@ function applyPathless(s: State, op: 'add' | 'replace' | 'remove', value: Record
 }
 
 /**
- * PAT-013: a path-less `meta` (or `meta.*`) echoed from a GET is ignored when its `resourceType`,
+ * A path-less `meta` (or `meta.*`) echoed from a GET is ignored when its `resourceType`,
  * if given, names this resource type; the server owns the rest of `meta`.
  */
 function sameResourceType(s: State, info: AttributeInfo, v: unknown): boolean {
@@ -200,7 +200,7 @@ function applyPath(s: State, op: 'add' | 'replace' | 'remove', path: PatchPath, 
   s.touched.add((path.attribute.parent ?? path.attribute).path)
 }
 
-/** PAT-023: when two values of a multi-valued attribute are "the same value" (see {@link sameValueKey}). */
+/** When two values of a multi-valued attribute are "the same value" (RFC 7644 §3.5.2.1; see {@link sameValueKey}). */
 function sameValue(info: AttributeInfo, a: unknown, b: unknown): boolean {
   return sameValueKey(info, a) === sameValueKey(info, b)
 }
@@ -289,7 +289,8 @@ function topLevelOp(s: State, op: 'add' | 'replace' | 'remove', info: AttributeI
 
 /**
  * Canonical names of the writable sub-attributes a complex value sets to null or "" (RFC 7643
- * §2.5: assigning null unassigns). Accepts the EXT-007 one-element array.
+ * §2.5: assigning null unassigns). Accepts the value wrapped in a one-element
+ * array (as some clients send `manager`).
  */
 function clearedSubAttributes(info: AttributeInfo, value: unknown): string[] {
   const v = Array.isArray(value) && value.length === 1 ? value[0] : value
@@ -338,7 +339,7 @@ function subAttributeOp(s: State, op: 'add' | 'replace' | 'remove', sub: Attribu
   else delete h[parent.def.name]
 }
 
-/** The element implied by a filter of `eq` terms joined with `and` (PAT-026), or undefined. */
+/** The element implied by a filter of `eq` terms joined with `and`, or undefined. */
 function deriveElement(filter: FilterNode): Element | undefined {
   const terms = filter.type === 'and' ? filter.filters : [filter]
   const out: Element = {}

@@ -1,9 +1,9 @@
 /**
  * Recognise PATCH requests that only add or remove Group members — every IdP's group push:
  * `add members [...]`, `remove members[value eq "id"]`, Entra's `Remove members` with a value array
- * (PAT-060..063) — so the router can hand them to the adapter's `modifyMembers` instead of
- * rewriting the group. The result equals applying the operations in order: for each id the last
- * operation wins, so adds and removes are disjoint.
+ * — so the router can hand them to the adapter's `modifyMembers` instead of rewriting the group.
+ * The result equals applying the operations in order: for each id the last operation wins, so adds
+ * and removes are disjoint.
  * @module
  */
 import type { CompiledResourceType } from '../schema/registry'

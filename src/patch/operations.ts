@@ -1,6 +1,6 @@
 /**
  * The PatchOp message (RFC 7644 §3.5.2): envelope validated with one compiled Ajv validator,
- * member names and `op` values matched case-insensitively (PAT-003/004, Entra's `Add`/`Replace`/
+ * member names and `op` values matched case-insensitively (RFC 7643 §2.1; Entra's `Add`/`Replace`/
  * `Remove`), paths parsed with the grammar's `Path` rule and resolved against the schema.
  * @module
  */
@@ -67,10 +67,10 @@ const OPS = new Set(['add', 'remove', 'replace'])
 
 /**
  * Validate and normalise a PatchOp body.
- * @throws InvalidSyntaxError for a malformed envelope or an unknown `op` (PAT-001, PAT-004).
- * @throws InvalidPathError / InvalidFilterError for a bad `path` (PAT-006).
- * @throws InvalidValueError when add/replace has no `value` (PAT-005).
- * @throws NoTargetError for a remove without `path` (PAT-030).
+ * @throws InvalidSyntaxError for a malformed envelope or an unknown `op`.
+ * @throws InvalidPathError / InvalidFilterError for a bad `path` (RFC 7644 Table 9).
+ * @throws InvalidValueError when add/replace has no `value`.
+ * @throws NoTargetError for a remove without `path` (RFC 7644 §3.5.2.2).
  * @throws TooManyError (400 tooMany) for more than `maxOperations` operations.
  */
 export function parsePatchRequest(

@@ -1,7 +1,7 @@
 /**
- * The RFC 7643 §8.7.1 core schemas (User, Group) and the §4.3 Enterprise User extension, with the
- * corrections recorded in the requirements (RES-030 Group displayName required, RES-061
- * members.display, addresses.primary).
+ * The RFC 7643 §8.7.1 core schemas (User, Group) and the §4.3 Enterprise User extension, with three
+ * corrections where §8.7.1 contradicts the RFC's prose and examples (Group `displayName` required
+ * per §4.2, `members.display` per the §8.4 example, `addresses.primary` per §2.4).
  * @module
  */
 import { defineAttribute as a, type AttributeInput, type SchemaDefinition, type ResourceTypeDefinition } from './types'
@@ -154,7 +154,7 @@ export const userSchema: SchemaDefinition = {
   attributes: userAttributes.map(a),
 }
 
-/** RFC 7643 §8.7.1 Group schema, `displayName` required (RES-030) and `members.display` readOnly (RES-061). */
+/** RFC 7643 §8.7.1 Group schema, `displayName` required (per RFC 7643 §4.2) and `members.display` readOnly. */
 export const groupSchema: SchemaDefinition = {
   id: GROUP_SCHEMA,
   name: 'Group',
@@ -212,7 +212,7 @@ export const enterpriseUserSchema: SchemaDefinition = {
 
 /**
  * Common attributes of RFC 7643 §3.1. They are not part of any schema document but are filterable,
- * sortable and projectable on every resource type (FLT-014).
+ * sortable and projectable on every resource type.
  */
 export const commonAttributes = [
   a(str('id', 'Unique identifier for the SCIM resource as defined by the service provider.', {
@@ -237,7 +237,7 @@ export const commonAttributes = [
   }),
 ]
 
-/** The `schemas` attribute, filterable per RFC 7644 §3.4.2.2 (FLT-036). */
+/** The `schemas` attribute, filterable per RFC 7644 §3.4.2.2. */
 export const schemasAttribute = a({
   name: 'schemas',
   multiValued: true,
@@ -247,7 +247,7 @@ export const schemasAttribute = a({
   description: 'The schemas of the resource.',
 })
 
-/** The User resource type (DSC-020), with the optional Enterprise extension (DSC-022). */
+/** The User resource type (RFC 7643 §6), with the optional Enterprise extension (RFC 7643 §4.3). */
 export const userResourceType: ResourceTypeDefinition = {
   name: 'User',
   endpoint: '/Users',
@@ -256,7 +256,7 @@ export const userResourceType: ResourceTypeDefinition = {
   schemaExtensions: [{ schema: ENTERPRISE_USER_SCHEMA, required: false }],
 }
 
-/** The Group resource type (DSC-020). */
+/** The Group resource type (RFC 7643 §6). */
 export const groupResourceType: ResourceTypeDefinition = {
   name: 'Group',
   endpoint: '/Groups',

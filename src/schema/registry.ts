@@ -2,7 +2,7 @@
  * The schema registry: every schema and resource type the router serves, compiled once when
  * `scimRouter()` is called into case-insensitive lookup tables (RFC 7643 §2.1: attribute names are
  * case-insensitive) and the attribute-path resolver shared by filters, PATCH paths, `sortBy` and
- * `attributes` (RFC 7644 §3.10, FLT-010..014).
+ * `attributes` (RFC 7644 §3.10).
  * @module
  */
 import type { AttributeDefinition, ResourceTypeDefinition, SchemaDefinition } from './types'
@@ -59,7 +59,7 @@ export interface CompiledResourceType {
   /**
    * Resolve `(uri, name, sub)` as the filter and PATH grammars produce it.
    * Returns undefined when no such attribute exists; throws {@link AmbiguousAttributeError} when an
-   * unqualified name exists in several extensions (FLT-012).
+   * unqualified name exists in several extensions.
    */
   resolve(uri: string | undefined, name: string, sub?: string): AttributeInfo | undefined
   /** Resolve a textual path such as `name.givenName` or `urn:…:User:manager.value` (RFC 7644 §3.10). */
@@ -200,11 +200,11 @@ export function compileResourceType(
 export interface SchemaRegistry {
   /** Schemas keyed by lower-cased URN, in registration order. */
   readonly schemas: ReadonlyMap<string, SchemaDefinition>
-  /** Resource types in registration order (User first, DSC-020). */
+  /** Resource types in registration order (User first). */
   readonly resourceTypes: readonly CompiledResourceType[]
-  /** Resource type by endpoint segment (`Users`, `users`), case-insensitive (EP-002). */
+  /** Resource type by endpoint segment (`Users`, `users`), case-insensitive. */
   bySegment(segment: string): CompiledResourceType | undefined
-  /** Resource type by name (`User`), case-insensitive (DSC-023). */
+  /** Resource type by name (`User`), case-insensitive. */
   byName(name: string): CompiledResourceType | undefined
 }
 

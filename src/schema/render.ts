@@ -1,6 +1,6 @@
 /**
  * Rendering a stored resource as SCIM JSON (RFC 7643 §3, RFC 7644 §3.4.2.5, §3.9): canonical
- * names in schema order, `schemas` computed from the data (RES-070), `meta` with `location`, `$ref`
+ * names in schema order, `schemas` computed from the data, `meta` with `location`, `$ref`
  * values generated from the base URL, `returned` characteristics and the
  * `attributes`/`excludedAttributes` projection. Pure functions.
  * @module
@@ -22,9 +22,9 @@ export interface Projection {
 export const DEFAULT_PROJECTION: Projection = { mode: 'default', top: new Map(), extensions: new Set() }
 
 /**
- * Compile `attributes` or `excludedAttributes` (comma-separated lists, LST-040). Unknown names are
- * ignored (LST-047); a valuePath is treated as its attribute (LST-048).
- * @throws InvalidValueError when both are given (LST-047).
+ * Compile `attributes` or `excludedAttributes` (comma-separated lists, RFC 7644 §3.4.2.5). Unknown
+ * names are ignored; a valuePath is treated as its attribute.
+ * @throws InvalidValueError when both are given.
  */
 export function compileProjection(
   rt: CompiledResourceType,
@@ -85,12 +85,12 @@ export interface RenderContext {
   readonly segments: ReadonlyMap<string, string>
 }
 
-/** The `meta.location` of a resource (RES-003: the id is percent-encoded). */
+/** The `meta.location` of a resource (the id is percent-encoded). */
 export function locationOf(ctx: RenderContext, rt: CompiledResourceType, id: string): string {
   return `${ctx.baseUrl}/${rt.segment}/${encodeURIComponent(id)}`
 }
 
-/** Weak ETag for a version (RFC 7232 §2.3, RES-007). */
+/** Weak ETag for a version (RFC 7232 §2.3). */
 export function etagOf(version: string): string {
   return `W/"${version}"`
 }
@@ -183,7 +183,7 @@ function stripNever(info: AttributeInfo, value: unknown): unknown {
 
 /**
  * Render a stored resource. `requested` holds the paths the client sent on a write, which makes
- * `returned: "request"` attributes visible (LST-046).
+ * `returned: "request"` attributes visible (RFC 7643 §7).
  */
 export function renderResource(
   rt: CompiledResourceType,

@@ -10,7 +10,7 @@ import { UNASSIGNED, deepEqual, own, parseValue, type ValueOptions } from './val
 
 /** Options for turning a body into attributes. */
 export interface BodyOptions extends ValueOptions {
-  /** Reject unknown attributes and a missing `schemas` (RES-005, RES-032). */
+  /** Reject unknown attributes and a missing `schemas` (RFC 7643 §3). */
   strictSchema: boolean
 }
 
@@ -155,8 +155,8 @@ function checkSchemas(rt: CompiledResourceType, body: Record<string, unknown>, o
 }
 
 /**
- * RES-030, RES-031, EXT-004: required core attributes (non-empty strings stay required), and
- * required extensions with their required attributes.
+ * Required core attributes (non-empty strings stay required), and required extensions with their
+ * required attributes (RFC 7643 §6).
  * @throws InvalidValueError naming the first missing attribute.
  */
 export function assertRequired(rt: CompiledResourceType, attrs: Attributes): void {
@@ -181,7 +181,7 @@ function isMissing(v: unknown): boolean {
   return v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0)
 }
 
-/** What PUT keeps from the stored resource when the body omits it (RES-041). */
+/** What PUT keeps from the stored resource when the body omits it (RFC 7644 §3.5.1). */
 export interface PutOptions {
   /** Canonical paths kept when omitted, e.g. `active`, `password` (defaults) plus host `putPreserve`. */
   preserve: ReadonlySet<string>

@@ -23,7 +23,7 @@ export type Uniqueness = 'none' | 'server' | 'global'
 
 /**
  * One attribute definition as published by `/Schemas` (RFC 7643 §7). Every characteristic is
- * explicit (DSC-032); {@link defineAttribute} fills the RFC 7643 §2.2 defaults.
+ * explicit; {@link defineAttribute} fills the RFC 7643 §2.2 defaults.
  */
 export interface AttributeDefinition {
   name: string
@@ -53,7 +53,7 @@ export interface SchemaDefinition {
 export interface ResourceTypeDefinition {
   /** Resource type name, e.g. `User`; the value of `meta.resourceType`. */
   name: string
-  /** Endpoint relative to the base URL, with a leading slash, e.g. `/Users` (DSC-021). */
+  /** Endpoint relative to the base URL, with a leading slash, e.g. `/Users`, as in the RFC 7643 §8.6 examples. */
   endpoint: string
   description: string
   /** URN of the core schema. */

@@ -83,8 +83,8 @@ export function parseElement(info: AttributeInfo, value: unknown, opts: ValueOpt
 
 /**
  * Complex attributes whose `$ref` the server generates from `value` when rendering (render.ts
- * `withRefs`): a client-sent `$ref` is ignored on input (EXT-007, RES-061), so that resending a
- * GET body changes nothing (RES-009).
+ * `withRefs`): a client-sent `$ref` is ignored on input, so that resending a
+ * GET body changes nothing.
  */
 const GENERATED_REF = new Set(['manager', 'members', 'groups'])
 
@@ -151,7 +151,7 @@ function parseMulti(info: AttributeInfo, value: unknown, opts: ValueOptions, kee
   return out
 }
 
-/** RES-080: at most one `primary: true`; the last one wins. */
+/** At most one `primary: true` (RFC 7643 §2.4); the last one wins. */
 export function normalisePrimary(values: Record<string, unknown>[], winner?: Record<string, unknown>): void {
   let last = winner
   if (!last) for (const v of values) if (v['primary'] === true) last = v
@@ -229,7 +229,7 @@ function scalarKey(info: AttributeInfo, a: unknown): string {
 }
 
 /**
- * PAT-023 (RFC 7644 §3.5.2.1): when two values of a multi-valued attribute are "the same value",
+ * When two values of a multi-valued attribute are "the same value" (RFC 7644 §3.5.2.1),
  * as a key: two elements are the same exactly when their keys are equal. Members and groups match
  * on `value`; complex attributes with a `value` sub-attribute match on `value` and `type` (each
  * compared per its `caseExact`); other complex values match structurally, scalars by value.

@@ -3,7 +3,7 @@
  *
  * Translates a schema-resolved {@link FilterNode} (what `ScimAdapter.list` receives) into a SQL
  * boolean expression, and a {@link SortSpec} into `ORDER BY` keys, with **exactly** the semantics of
- * the in-memory evaluator (`compileFilter`, `compareForSort`; FLT-020..036, LST-030..034, BYD-030):
+ * the in-memory evaluator (`compileFilter`, `compareForSort`; RFC 7644 §3.4.2.2, §3.4.2.3):
  *
  * - every value reaches SQL as a bound parameter, never as text (fragments are built with the
  *   {@link sql} tagged template, whose interpolations are parameters unless they are fragments);
@@ -15,14 +15,14 @@
  *   database's `LC_CTYPE`; neither is full case folding (`ß` stays `ß`). Register a function that
  *   computes `foldCase` and pass its name as {@link TranslateOptions.fold}, as the example adapter
  *   does. The
- *   evaluator compares NFC text, so either keep stored strings exactly as sent (MT-011) and set
+ *   evaluator compares NFC text, so either keep stored strings exactly as sent and set
  *   {@link TranslateOptions.nfc} (the comparison then normalises: `normalize(x, NFC)` in
  *   PostgreSQL, a registered function in SQLite), or store NFC-normalised strings;
  * - an unassigned attribute matches no comparison, `ne` included, and `not` is two-valued
- *   (`NOT COALESCE(expr, FALSE)`), FLT-027;
+ *   (`NOT COALESCE(expr, FALSE)`);
  * - multi-valued attributes match when any value matches (`EXISTS` over `json_each` /
  *   `jsonb_array_elements`, or an `IN (SELECT …)` over a side table); a valuePath requires one
- *   element to satisfy the whole inner filter (FLT-031);
+ *   element to satisfy the whole inner filter;
  * - `co`/`sw`/`ew` use `LIKE … ESCAPE '\'` with `%`, `_` and `\` escaped (SQLite: case-exact
  *   attributes use `GLOB` with `*?[` escaped, because SQLite's `LIKE` ignores ASCII case);
  * - `gt`/`ge`/`lt`/`le` on strings use code-point order (`COLLATE "C"` in PostgreSQL; SQLite's
@@ -244,7 +244,7 @@ export interface TranslateOptions {
   readonly fold?: string
   /**
    * NFC-normalise stored strings inside SQL before comparing and sorting them, for data stored
-   * exactly as sent (MT-011) instead of NFC-normalised on write. PostgreSQL: `true` uses the
+   * exactly as sent instead of NFC-normalised on write. PostgreSQL: `true` uses the
    * built-in `normalize(x, NFC)` (UTF-8 databases). SQLite has no built-in: pass the name of a
    * registered function (`db.function('scim_nfc', (s) => s.normalize('NFC'))`). The fold function
    * then receives NFC text (`fold(nfc(x))`); {@link ColumnStorage.prepared} columns are compared as
@@ -502,7 +502,7 @@ class Translator {
     })
   }
 
-  /** FLT-028 presence. */
+  /** `pr` presence (RFC 7644 §3.4.2.2). */
   #present(a: AttributeInfo, scope: Scope | undefined): SqlFragment {
     if (a.def.type !== 'complex') return this.#leaf(a, scope, (slot) => this.#scalarPresent(slot, a))
     const s = this.storage(a)
@@ -636,7 +636,7 @@ class Translator {
 
   // ------------------------------------------------------------------ sort
 
-  /** The sort key of LST-030..034, or fail. */
+  /** The sort key (RFC 7644 §3.4.2.3), or fail. */
   sortKey(a: AttributeInfo): SqlFragment {
     const typed = (slot: Slot): SqlFragment => {
       switch (a.def.type) {
@@ -724,7 +724,7 @@ export function canTranslateFilter(filter: FilterNode, options: TranslateOptions
  * chronologically (dateTime columns only); a multi-valued attribute sorts by its primary value,
  * else the first; resources without a value sort last ascending and first descending. Returns the
  * key terms only (e.g. `(k IS NULL) ASC, k ASC`): append the default order yourself,
- * `created ASC, id ASC` (LST-031; `id COLLATE "C"` in PostgreSQL), so that the order is total.
+ * `created ASC, id ASC` (`id COLLATE "C"` in PostgreSQL), so that the order is total.
  * `undefined` when the attribute cannot be sorted in SQL (sort in memory with `compareForSort`).
  */
 export function translateSort(sort: SortSpec, options: TranslateOptions): SqlFragment | undefined {
