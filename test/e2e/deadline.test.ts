@@ -79,9 +79,12 @@ describe.each(VARIANTS)('request deadline: $name', (v) => {
   })
 
   it('AUTH-008: a write the store acknowledges after the deadline (within the abort grace) is answered with its success', async () => {
-    const { slow, c, setup } = apps(v, { adapterTimeout: 300 })
+    const { slow, c, setup } = apps(v, { adapterTimeout: 1000 })
     await setup.post('/Users', { schemas: [USER], userName: 'first' })
-    slow.state.after = 350 // committed at once, acknowledged after the deadline (grace: another 300 ms)
+    // Committed by the store, acknowledged 1,050 ms later: after the deadline (1,000 ms) and within
+    // its abort grace (another 1,000 ms) as long as the store's own write takes under 950 ms, which
+    // leaves room for a loaded CI machine.
+    slow.state.after = 1050
     const r = await c.post('/Users', { schemas: [USER], userName: 'acked-late' })
     expect(r.status).toBe(201)
     expect(r.body.userName).toBe('acked-late')
@@ -129,11 +132,11 @@ describe.each(VARIANTS)('request deadline: $name', (v) => {
 
 describe.each(VARIANTS)('request deadline after a commit: $name', (v) => {
   it('AUTH-008: a committed member PATCH whose re-read is stopped by the deadline still answers 200', async () => {
-    const { slow, c, setup } = apps(v, { adapterTimeout: 300, groupPatchResponse: 200 })
+    const { slow, c, setup } = apps(v, { adapterTimeout: 1000, groupPatchResponse: 200 })
     if (!slow.adapter.modifyMembers) return // the re-read only follows modifyMembers
     const u = await setup.post('/Users', { schemas: [USER], userName: 'member' })
     const g = await setup.post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'team' })
-    slow.state.after = 350 // committed at once, acknowledged after the deadline (within the grace)
+    slow.state.after = 1050 // committed at once, acknowledged after the deadline (within the grace)
     slow.state.abortReads = true
     const add = { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: u.body.id }] }] }
     const r = await c.patch(`/Groups/${g.body.id}`, add)
@@ -149,8 +152,8 @@ describe.each(VARIANTS)('request deadline and lifecycle events: $name', (v) => {
   it('AUTH-008: a hanging onEvent handler (awaitEvents) does not turn a committed deactivation into a 503', async () => {
     const events: string[] = []
     const { c, setup } = apps(v, {
-      adapterTimeout: 300,
-      eventTimeout: 500, // longer than the deadline: the response must still be the success
+      adapterTimeout: 1000,
+      eventTimeout: 1500, // longer than the deadline: the response must still be the success
       onEvent: (e: { type: string }) => {
         events.push(e.type)
         return e.type === 'user.deprovisioned' ? new Promise<void>(() => undefined) : undefined
