@@ -49,18 +49,13 @@ describe('FLT-008 limits', () => {
     expect(parseFilter("userName eq ')))(((((((((((((('", users, { maxDepth: 1 })).toMatchObject({ type: 'compare' })
   })
 
-  test('FLT-008 a 10,000-term or chain is rejected quickly (default limits)', () => {
-    const f = orChain(10_000)
-    const t0 = Date.now()
-    expectInvalidFilter(() => parseFilter(f, users), /maxLength/)
-    expect(Date.now() - t0).toBeLessThan(1000)
+  // A hang would exceed jest's timeout; the work itself is bounded by the limits (no clock here).
+  test('FLT-008 a 10,000-term or chain is rejected by maxLength (default limits)', () => {
+    expectInvalidFilter(() => parseFilter(orChain(10_000), users), /maxLength/)
   })
 
   test('FLT-008 a 10,000-term or chain hits maxTerms without a stack overflow when length is unlimited', () => {
-    const f = orChain(10_000)
-    const t0 = Date.now()
-    expectInvalidFilter(() => parseFilter(f, users, { maxLength: Infinity }), /200.*maxTerms/)
-    expect(Date.now() - t0).toBeLessThan(3000)
+    expectInvalidFilter(() => parseFilter(orChain(10_000), users, { maxLength: Infinity }), /200.*maxTerms/)
   })
 
   test('FLT-008 long chains parse into a flat list when allowed', () => {
