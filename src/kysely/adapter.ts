@@ -24,6 +24,7 @@ import { InvalidCursorError, InvalidValueError, NotFoundError, PreconditionFaile
 import type { FilterNode } from '../filter/ast'
 import { compareDefault, compareForSort } from '../filter/compare'
 import { compileFilter } from '../filter/evaluate'
+import { hasForbiddenChar } from '../http/strings'
 import { uuidv7 } from '../ids'
 import { keysetPage } from '../keyset'
 import { detectDialect, isDuplicateKey, isRetryable } from './dialect'
@@ -682,7 +683,9 @@ function parseCursor(cursor: string): Boundary {
   } catch {
     throw new InvalidCursorError()
   }
-  if (!b || (b.d !== 'n' && b.d !== 'p') || !Number.isSafeInteger(b.c) || typeof b.i !== 'string') throw new InvalidCursorError()
+  // A boundary id no stored id can equal (U+0000, a lone surrogate) would reach the database as is:
+  // PostgreSQL rejects such text with an error, so it is refused here.
+  if (!b || (b.d !== 'n' && b.d !== 'p') || !Number.isSafeInteger(b.c) || typeof b.i !== 'string' || hasForbiddenChar(b.i)) throw new InvalidCursorError()
   return b as Boundary
 }
 
