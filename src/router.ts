@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import createDebug from 'debug'
 import { assertAdapter, type ScimAdapter, type UniqueConstraint } from './adapter'
 import { AUTH_SCHEME, BEARER_SCHEME, CHALLENGE, type AuthenticationScheme } from './auth'
-import { InternalServerError, NotFoundError, NotImplementedError, UnauthorizedError, isScimError } from './errors'
+import { InternalServerError, NotFoundError, NotImplementedError, ServiceUnavailableError, UnauthorizedError, isScimError } from './errors'
 import { runWithDeadline } from './deadline'
 import { discovery } from './handlers/discovery'
 import {
