@@ -8,8 +8,8 @@
  *   tenant, resource_type, resource_id, type, payload (JSONB / TEXT), state
  *   (pending | delivered | dead), attempts, next_attempt_at, lease_owner, lease_until,
  *   created_at, delivered_at (epoch ms), last_error.
- * Indexes: `events_claim` (state, next_attempt_at, seq) for the dispatcher's claim,
- * `events_resource` (tenant, resource_type, resource_id, seq) for per-resource order,
+ * Indexes: `events_claim` (next_attempt_at, seq) and `events_resource` (tenant, resource_type,
+ * resource_id, seq), both partial on pending rows, for the claim and per-resource order;
  * `events_feed` (tenant, seq) for the feed and retention, `events_delivered` (state, delivered_at).
  *
  * Commit order: PostgreSQL assigns `seq` under a per-tenant transaction advisory lock taken right
@@ -63,8 +63,9 @@ export class SqlOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
         attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at BIGINT NOT NULL,
         lease_owner TEXT, lease_until BIGINT, created_at BIGINT NOT NULL, delivered_at BIGINT, last_error TEXT,
         CONSTRAINT ${p}events_id UNIQUE (id))`,
-      `CREATE INDEX IF NOT EXISTS ${p}events_claim ON ${E} (state, next_attempt_at, seq)`,
-      `CREATE INDEX IF NOT EXISTS ${p}events_resource ON ${E} (tenant, resource_type, resource_id, seq)`,
+      // Partial: claims and the per-resource check only ever look at pending rows.
+      `CREATE INDEX IF NOT EXISTS ${p}events_claim ON ${E} (next_attempt_at, seq) WHERE state = 'pending'`,
+      `CREATE INDEX IF NOT EXISTS ${p}events_resource ON ${E} (tenant, resource_type, resource_id, seq) WHERE state = 'pending'`,
       `CREATE INDEX IF NOT EXISTS ${p}events_feed ON ${E} (tenant, seq)`,
       `CREATE INDEX IF NOT EXISTS ${p}events_delivered ON ${E} (state, delivered_at)`,
     ]
@@ -84,15 +85,33 @@ export class SqlOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
     if (this.#pg) await this.#q(tx, sql`SELECT pg_advisory_xact_lock(hashtext(${`scim-router:events:${this.#table}:${tenant}`}))`)
     const now = Date.now()
     const json = (v: unknown): SqlFragment => (this.#pg ? sql`${JSON.stringify(v)}::jsonb` : sql`${JSON.stringify(v)}`)
-    const rows = events.map(
-      (e) =>
-        sql`(${e.id}, ${tenant}, ${e.resourceType}, ${e.resourceId}, ${e.type}, ${json(e.payload)}, ${e.state}, 0, ${now}, ${now}, ${e.state === 'delivered' ? now : null})`,
-    )
+    // The router's first attempt, claimed here when nothing earlier of the resource is pending
+    // outside its lease (OutboxEventInput.lease): one check per resource of this write.
+    const free = new Map<string, boolean>()
+    for (const e of events) {
+      if (e.state !== 'pending' || !e.lease) continue
+      const key = `${e.resourceType}\u0000${e.resourceId}`
+      if (!free.has(key)) {
+        const blocking = await this.#q(
+          tx,
+          sql`SELECT 1 AS b FROM ${raw(this.#table)} WHERE tenant = ${tenant} AND resource_type = ${e.resourceType} AND resource_id = ${e.resourceId} AND state = 'pending'
+              AND NOT (lease_owner IS NOT NULL AND lease_owner = ${e.lease.owner} AND lease_until > ${now}) LIMIT 1`,
+        )
+        free.set(key, blocking.rows.length === 0)
+      }
+    }
+    const rows = events.map((e) => {
+      const lease = e.lease && free.get(`${e.resourceType}\u0000${e.resourceId}`) ? e.lease : undefined
+      return sql`(${e.id}, ${tenant}, ${e.resourceType}, ${e.resourceId}, ${e.type}, ${json(e.payload)}, ${e.state}, ${lease ? 1 : 0}, ${now}, ${lease?.owner ?? null}, ${lease ? lease.until.getTime() : null}, ${now}, ${e.state === 'delivered' ? now : null})`
+    })
     await this.#q(
       tx,
-      sql`INSERT INTO ${raw(this.#table)} (id, tenant, resource_type, resource_id, type, payload, state, attempts, next_attempt_at, created_at, delivered_at)
+      sql`INSERT INTO ${raw(this.#table)} (id, tenant, resource_type, resource_id, type, payload, state, attempts, next_attempt_at, lease_owner, lease_until, created_at, delivered_at)
           VALUES ${joinSql(rows, ', ')}`,
     )
+    // Granted only once the insert is done (the transaction may still roll back: then the write
+    // fails and the router never looks at it).
+    for (const e of events) if (e.lease && free.get(`${e.resourceType}\u0000${e.resourceId}`)) e.lease.granted = true
   }
 
   async claim(q: ClaimQuery): Promise<OutboxEvent[]> {
@@ -127,10 +146,12 @@ export class SqlOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
     return rows.map(toEvent).sort((a, b) => Number(BigInt(a.seq) - BigInt(b.seq)))
   }
 
-  async complete(q: { id: string; owner: string }): Promise<void> {
+  async complete(q: { ids: readonly string[]; owner: string }): Promise<void> {
+    if (q.ids.length === 0) return
     await this.#q(
       this.#driver,
-      sql`UPDATE ${raw(this.#table)} SET state = 'delivered', delivered_at = ${Date.now()}, lease_owner = NULL, lease_until = NULL WHERE id = ${q.id} AND state = 'pending'`,
+      sql`UPDATE ${raw(this.#table)} SET state = 'delivered', delivered_at = ${Date.now()}, lease_owner = NULL, lease_until = NULL
+          WHERE id IN (${joinSql(q.ids.map((id) => sql`${id}`), ', ')}) AND state = 'pending'`,
     )
   }
 

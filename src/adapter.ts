@@ -228,6 +228,23 @@ export interface OutboxEventInput {
    * router has no consumer and the event is recorded for the feed only.
    */
   state: 'pending' | 'delivered'
+  /**
+   * The router's first attempt, claimed in the same transaction (saves a claim round trip and a
+   * commit). When set on a pending event, the store records the event as already claimed by
+   * `owner` until `until` (attempts 1) and sets `granted` to true — but only when no earlier
+   * pending event of the same tenant and resource exists that `owner` does not hold (per-resource
+   * order); otherwise it records the event unclaimed and leaves `granted` false. A store may
+   * always ignore it (the router then claims with {@link ClaimQuery.ids}).
+   */
+  lease?: EventLease
+}
+
+/** See {@link OutboxEventInput.lease}. */
+export interface EventLease {
+  owner: string
+  until: Date
+  /** Set to true by the store when it recorded the event claimed. */
+  granted: boolean
 }
 
 /** Delivery state of a recorded event. */
@@ -307,8 +324,8 @@ export interface EventListQuery {
 export interface EventOutbox<Ctx = unknown> {
   /** Claim due events for delivery (see the rules above), in `seq` order. */
   claim(query: ClaimQuery): Promise<OutboxEvent[]>
-  /** Mark an event delivered (whoever holds it: delivery is at least once). */
-  complete(query: { id: string; owner: string }): Promise<void>
+  /** Mark pending events delivered (whoever holds them: delivery is at least once). */
+  complete(query: { ids: readonly string[]; owner: string }): Promise<void>
   /**
    * Record a failed attempt by `owner`: clear the lease and set `lastError`; with `nextAttemptAt`
    * schedule the next attempt, with null move the event to `dead`. Ignored when `owner` no longer

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import createDebug from 'debug'
-import type { EventOutbox, OutboxEvent, OutboxEventState, OutboxEvents } from './adapter'
+import type { EventOutbox, OutboxEvent, OutboxEventInput, OutboxEventState, OutboxEvents } from './adapter'
 import { deliverEvents, fromOutbox, toOutboxInput, type EventHandler, type ScimEvent } from './events'
 
 const log = createDebug('scim:events')
@@ -147,6 +147,7 @@ interface QueueItem {
 export class Recorder {
   #build: ((result: never) => ScimEvent<unknown>[]) | undefined
   #recorded: ScimEvent<unknown>[] | undefined
+  #inputs: OutboxEventInput[] | undefined
   readonly #delivery: EventDelivery
 
   constructor(delivery: EventDelivery) {
@@ -160,13 +161,22 @@ export class Recorder {
   query<R>(build: (result: R) => ScimEvent<unknown>[]): { events?: OutboxEvents<R> } {
     this.#build = build as (result: never) => ScimEvent<unknown>[]
     this.#recorded = undefined
+    this.#inputs = undefined
     if (!this.#delivery.durable) return {}
     const state = this.#delivery.hasHandler ? 'pending' : 'delivered'
+    const delivery = this.#delivery
     return {
       events: (result: R) => {
         const events = build(result)
+        const until = new Date(Date.now() + delivery.options.leaseMs)
+        const inputs = events.map((e) => {
+          const input = toOutboxInput(e, state)
+          if (state === 'pending') input.lease = { owner: delivery.owner, until, granted: false }
+          return input
+        })
         this.#recorded = events
-        return events.map((e) => toOutboxInput(e, state))
+        this.#inputs = inputs
+        return inputs
       },
     }
   }
@@ -175,7 +185,7 @@ export class Recorder {
   async committed(result: unknown): Promise<void> {
     const d = this.#delivery
     if (!d.hasHandler || !this.#build) return
-    if (d.durable && this.#recorded) return d.firstAttempt(this.#recorded)
+    if (d.durable && this.#recorded) return d.firstAttempt(this.#recorded, this.#inputs ?? [])
     if (d.durable) log('adapter has an outbox but did not record the events of a write; delivering them once, after the commit')
     let events: ScimEvent<unknown>[]
     try {
@@ -234,17 +244,21 @@ export class EventDelivery implements ScimEvents<unknown> {
    * The first attempt after a commit: claim exactly these events (per-resource order permitting)
    * and deliver them; the response waits at most `wait`. Never throws: the change is committed.
    */
-  async firstAttempt(events: ScimEvent<unknown>[]): Promise<void> {
+  async firstAttempt(events: ScimEvent<unknown>[], inputs: readonly OutboxEventInput[]): Promise<void> {
     if (events.length === 0 || !this.handler) return
     const outbox = this.#outbox()
     const byId = new Map(events.map((e) => [e.eventId, e]))
     const work = (async () => {
-      let claimed: OutboxEvent[]
-      try {
-        claimed = await outbox.claim({ owner: this.owner, leaseMs: this.options.leaseMs, limit: events.length, ids: [...byId.keys()] })
-      } catch (err) {
-        log('claiming new events failed (the dispatcher will deliver them): %O', err)
-        return
+      // Events the store recorded already claimed by us (OutboxEventInput.lease) need no claim.
+      const granted = inputs.filter((i) => i.lease?.granted)
+      let claimed: OutboxEvent[] = granted.map((i) => grantedRecord(i, inputs))
+      const rest = inputs.filter((i) => !i.lease?.granted).map((i) => i.id)
+      if (rest.length > 0) {
+        try {
+          claimed = [...claimed, ...(await outbox.claim({ owner: this.owner, leaseMs: this.options.leaseMs, limit: rest.length, ids: rest }))]
+        } catch (err) {
+          log('claiming new events failed (the dispatcher will deliver them): %O', err)
+        }
       }
       const mine = new Set(claimed.map((r) => r.id))
       // Events this process already holds (the dispatcher claimed them first): wait for those too.
@@ -268,7 +282,9 @@ export class EventDelivery implements ScimEvents<unknown> {
   #deliver(records: OutboxEvent[], toEvent: (r: OutboxEvent) => ScimEvent<unknown>): Promise<void> {
     const settled: Promise<void>[] = []
     for (const record of [...records].sort((a, b) => compareSeq(a.seq, b.seq))) {
-      const key = `${record.tenant}\u0000${record.resourceType}\u0000${record.resourceId}`
+      // Keyed by the event's own tenant (as the router saw it), the same for granted and claimed records.
+      const tenant = (record.payload as { tenant?: unknown }).tenant
+      const key = `${typeof tenant === 'string' ? tenant : ''}\u0000${record.resourceType}\u0000${record.resourceId}`
       let done!: () => void
       const p = new Promise<void>((resolve) => (done = resolve))
       this.#inFlight.set(record.id, p)
@@ -285,10 +301,22 @@ export class EventDelivery implements ScimEvents<unknown> {
   async #drain(key: string): Promise<void> {
     const queue = this.#queues.get(key) as QueueItem[]
     while (queue.length > 0) {
-      const item = queue[0] as QueueItem
-      const ok = await this.#attempt(item)
-      queue.shift()
-      this.#settle(item)
+      // Deliver every queued event of the resource in order, then mark the delivered ones in one
+      // statement (a crash in between redelivers them: at least once).
+      const done: QueueItem[] = []
+      let ok = true
+      while (ok && queue.length > 0) {
+        const item = queue.shift() as QueueItem
+        ok = await this.#attempt(item)
+        if (ok) done.push(item)
+        else this.#settle(item)
+      }
+      if (done.length > 0) {
+        await this.#outbox()
+          .complete({ ids: done.map((i) => i.record.id), owner: this.owner })
+          .catch((err: unknown) => log('marking events delivered failed (their lease will expire and they are redelivered): %O', err))
+        for (const i of done) this.#settle(i)
+      }
       if (!ok && queue.length > 0) {
         // Per-resource order: later events of this resource wait for the failed one's retry.
         const rest = queue.splice(0)
@@ -306,7 +334,7 @@ export class EventDelivery implements ScimEvents<unknown> {
     item.done()
   }
 
-  /** One delivery attempt: the handler, bounded by `handlerTimeout`; then delivered or scheduled. */
+  /** One delivery attempt: the handler, bounded by `handlerTimeout`; a failure is scheduled for retry (or dead). */
   async #attempt(item: QueueItem): Promise<boolean> {
     const { record, event } = item
     const handler = this.handler as EventHandler<unknown>
@@ -325,12 +353,9 @@ export class EventDelivery implements ScimEvents<unknown> {
     } finally {
       clearTimeout(timer)
     }
+    if (error === undefined) return true
     const outbox = this.#outbox()
     try {
-      if (error === undefined) {
-        await outbox.complete({ id: record.id, owner: this.owner })
-        return true
-      }
       const dead = record.attempts >= this.options.maxAttempts
       const nextAttemptAt = dead ? null : new Date(Date.now() + retryDelay(record.attempts, this.options.initialMs, this.options.maxMs))
       log('onEvent failed for %s %s (attempt %d%s): %s', record.type, record.id, record.attempts, dead ? ', now dead' : '', error)
@@ -413,6 +438,33 @@ export class EventDelivery implements ScimEvents<unknown> {
 
   prune(): Promise<number> {
     return this.#outbox().prune({ deliveredBefore: new Date(Date.now() - this.options.maxAgeMs), keep: this.options.maxEvents })
+  }
+}
+
+/**
+ * The record of an event the store granted us in the write's transaction: `seq` is not known
+ * here, so the input order (the store's insert order) stands in for it (queues compare it only
+ * among events of one write).
+ */
+function grantedRecord(input: OutboxEventInput, all: readonly OutboxEventInput[]): OutboxEvent {
+  const lease = input.lease as NonNullable<OutboxEventInput['lease']>
+  const now = new Date()
+  return {
+    id: input.id,
+    tenant: '',
+    seq: String(all.indexOf(input)),
+    type: input.type,
+    resourceType: input.resourceType,
+    resourceId: input.resourceId,
+    payload: input.payload,
+    state: 'pending',
+    attempts: 1,
+    nextAttemptAt: now,
+    leaseOwner: lease.owner,
+    leaseUntil: lease.until,
+    createdAt: now,
+    deliveredAt: null,
+    lastError: null,
   }
 }
 

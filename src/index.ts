@@ -37,6 +37,7 @@ export type {
   SortSpec,
   UniqueConstraint,
   EventOutbox,
+  EventLease,
   OutboxEvent,
   OutboxEventInput,
   OutboxEventState,

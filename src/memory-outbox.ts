@@ -13,6 +13,8 @@ const resourceKey = (e: OutboxEvent): string => `${e.tenant}\u0000${e.resourceTy
 export class MemoryOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
   /** Events by id, in `seq` order (Map insertion order). */
   readonly #events = new Map<string, OutboxEvent>()
+  /** Pending events only, by resource key (claims and the per-resource check touch only these). */
+  readonly #pending = new Map<string, Set<OutboxEvent>>()
   readonly #tenantOf: (ctx: Ctx) => string
   #seq = 0
 
@@ -24,7 +26,8 @@ export class MemoryOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
   record(tenant: string, events: readonly OutboxEventInput[]): void {
     const now = new Date()
     for (const e of events) {
-      this.#events.set(e.id, {
+      const lease = e.state === 'pending' && e.lease && this.#free(tenant, e.resourceType, e.resourceId, e.lease.owner, now.getTime()) ? e.lease : undefined
+      const stored: OutboxEvent = {
         id: e.id,
         tenant,
         seq: String(++this.#seq),
@@ -33,14 +36,41 @@ export class MemoryOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
         resourceId: e.resourceId,
         payload: structuredClone(e.payload),
         state: e.state,
-        attempts: 0,
+        attempts: lease ? 1 : 0,
         nextAttemptAt: now,
-        leaseOwner: null,
-        leaseUntil: null,
+        leaseOwner: lease ? lease.owner : null,
+        leaseUntil: lease ? lease.until : null,
         createdAt: now,
         deliveredAt: e.state === 'delivered' ? now : null,
         lastError: null,
-      })
+      }
+      this.#events.set(e.id, stored)
+      if (stored.state === 'pending') this.#track(stored, true)
+      if (lease) lease.granted = true
+    }
+  }
+
+  /** No pending event of the resource that `owner` does not hold (per-resource order). */
+  #free(tenant: string, resourceType: string, resourceId: string, owner: string, now: number): boolean {
+    for (const e of this.#pendingOf(tenant, resourceType, resourceId)) {
+      if (!(e.leaseOwner === owner && e.leaseUntil !== null && e.leaseUntil.getTime() > now)) return false
+    }
+    return true
+  }
+
+  #pendingOf(tenant: string, resourceType: string, resourceId: string): Iterable<OutboxEvent> {
+    return this.#pending.get(`${tenant}\u0000${resourceType}\u0000${resourceId}`) ?? []
+  }
+
+  #track(e: OutboxEvent, pending: boolean): void {
+    const key = resourceKey(e)
+    let set = this.#pending.get(key)
+    if (pending) {
+      if (!set) this.#pending.set(key, (set = new Set()))
+      set.add(e)
+    } else if (set) {
+      set.delete(e)
+      if (set.size === 0) this.#pending.delete(key)
     }
   }
 
@@ -49,9 +79,9 @@ export class MemoryOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
     const only = q.ids ? new Set(q.ids) : undefined
     const blocked = new Set<string>()
     const out: OutboxEvent[] = []
-    for (const e of this.#events.values()) {
+    const pending = [...this.#pending.values()].flatMap((set) => [...set]).sort((a, b) => Number(a.seq) - Number(b.seq))
+    for (const e of pending) {
       if (out.length >= q.limit) break
-      if (e.state !== 'pending') continue
       const key = resourceKey(e)
       if (blocked.has(key)) continue
       const leased = e.leaseUntil !== null && e.leaseUntil.getTime() > now
@@ -68,13 +98,16 @@ export class MemoryOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
     return out
   }
 
-  async complete(q: { id: string; owner: string }): Promise<void> {
-    const e = this.#events.get(q.id)
-    if (!e || e.state !== 'pending') return
-    e.state = 'delivered'
-    e.deliveredAt = new Date()
-    e.leaseOwner = null
-    e.leaseUntil = null
+  async complete(q: { ids: readonly string[]; owner: string }): Promise<void> {
+    for (const id of q.ids) {
+      const e = this.#events.get(id)
+      if (!e || e.state !== 'pending') continue
+      this.#track(e, false)
+      e.state = 'delivered'
+      e.deliveredAt = new Date()
+      e.leaseOwner = null
+      e.leaseUntil = null
+    }
   }
 
   async fail(q: { id: string; owner: string; error: string; nextAttemptAt: Date | null }): Promise<void> {
@@ -84,7 +117,10 @@ export class MemoryOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
     e.leaseOwner = null
     e.leaseUntil = null
     if (q.nextAttemptAt) e.nextAttemptAt = q.nextAttemptAt
-    else e.state = 'dead'
+    else {
+      this.#track(e, false)
+      e.state = 'dead'
+    }
   }
 
   async release(q: { ids: readonly string[]; owner: string }): Promise<void> {
@@ -116,6 +152,7 @@ export class MemoryOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
       const e = this.#events.get(id)
       if (!e || e.tenant !== tenant || e.state === 'pending') continue
       Object.assign(e, { state: 'pending', attempts: 0, nextAttemptAt: new Date(), leaseOwner: null, leaseUntil: null, deliveredAt: null })
+      this.#track(e, true)
       n++
     }
     return n

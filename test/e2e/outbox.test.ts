@@ -95,6 +95,43 @@ describe('event outbox (issue 13)', () => {
     expect(deact).toMatchObject({ state: 'delivered', attempts: 3, lastError: 'session store unavailable' })
   })
 
+  it('the first attempt is claimed in the write itself (no claim round trip) and marked delivered in one statement', async () => {
+    const adapter = defaultAdapter()
+    const outbox = adapter.outbox!
+    const counts = { claim: 0, complete: 0 }
+    const claim = outbox.claim.bind(outbox)
+    const complete = outbox.complete.bind(outbox)
+    outbox.claim = (q) => (counts.claim++, claim(q))
+    outbox.complete = (q) => (counts.complete++, complete(q))
+    const seen: string[] = []
+    const { router, send } = setup({ onEvent: (e: ScimEvent) => void seen.push(e.type), eventDelivery: fast }, adapter)
+    const u = await send('post', '/Users', { schemas: [USER], userName: 'granted', active: true })
+    expect((await send('patch', `/Users/${u.body.id}`, deactivate)).status).toBe(200)
+    expect(seen).toEqual(['user.created', 'user.updated', 'user.deactivated', 'user.deprovisioned'])
+    expect(counts).toEqual({ claim: 0, complete: 2 }) // one per write, however many events it had
+    expect((await router.events.list({}, { tenant: 'default' })).events.every((e) => e.state === 'delivered' && e.attempts === 1)).toBe(true)
+  })
+
+  it("a new write's events wait while an earlier event of the same resource is pending (commit order across writes)", async () => {
+    const log: string[] = []
+    let fail = true
+    const { router, send } = setup({
+      onEvent: (e: ScimEvent) => {
+        if (fail && e.type === 'user.deprovisioned') throw new Error('later')
+        log.push(e.type)
+      },
+      eventDelivery: { ...fast, backoff: { initialMs: 60_000, maxMs: 60_000 } },
+    })
+    const u = await send('post', '/Users', { schemas: [USER], userName: 'order', active: true })
+    await send('patch', `/Users/${u.body.id}`, deactivate) // user.deprovisioned fails: pending, retry in 60 s
+    await send('patch', `/Users/${u.body.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 'x' }] })
+    expect(log).toEqual(['user.created', 'user.updated', 'user.deactivated']) // the title's user.updated waits
+    const pending = (await router.events.list({ state: 'pending' }, { tenant: 'default' })).events
+    expect(pending.map((e) => e.type)).toEqual(['user.deprovisioned', 'user.updated'])
+    fail = false
+    expect(await router.events.redeliver([pending[0]!.id], { tenant: 'default' })).toBe(0) // pending: nothing to redeliver
+  })
+
   it('after maxAttempts an event is dead, listed by state, and redelivered on request', async () => {
     let broken = true
     const delivered: string[] = []

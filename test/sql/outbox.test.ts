@@ -13,7 +13,6 @@ import { bearerToken, scimRouter, type ScimEvent, type ScimRouter } from '../../
 import { SqlAdapter } from '../../examples/sql-adapter'
 import { PG_URL } from './helpers'
 
-const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
 type Ctx = { tenant: string }
 const ctx: Ctx = { tenant: 'default' }
 
