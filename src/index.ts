@@ -6,6 +6,8 @@
 export { scimRouter } from './router'
 export type { ScimMiddleware, ScimRouter } from './router'
 export { retryDelay } from './delivery'
+export { webhookSender, signWebhook, webhookBody } from './webhooks'
+export type { WebhookEndpoint, WebhookOptions } from './webhooks'
 export type { EventDeliveryOptions, ScimEvents, EventFeedPage } from './delivery'
 export type {
   ScimRouterOptions,
