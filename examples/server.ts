@@ -15,6 +15,13 @@
  * they go to the connection's search_path. Instances that share a database must use the same
  * schema (test/scale/scale-out.test.ts runs two of them on one fresh schema).
  *
+ * Events (issue 13): SCIM_EVENTS_LOG=/path appends every event the app's handler accepts to that
+ * file as JSON lines (before acknowledging it). Delivery tuning: SCIM_EVENT_LEASE_MS,
+ * SCIM_EVENT_HANDLER_TIMEOUT_MS, SCIM_EVENT_POLL_MS, SCIM_EVENT_BACKOFF_MS (initial retry delay).
+ * Fault injection for tests, on `user.deprovisioned` deliveries: SCIM_EXAMPLE_FAIL_EVENTS=N (the
+ * first N throw), SCIM_EXAMPLE_HANG_EVENTS=N (the next N never settle), SCIM_EXAMPLE_EVENT_DELAY_MS
+ * (each takes that long before it is acknowledged).
+ *
  * Point an IdP (Entra ID, Okta, ...) at http://127.0.0.1:$PORT/scim/v2 with the bearer token.
  * The app itself (examples/app.ts) keeps toy login sessions and ends a user's sessions the moment
  * the IdP deprovisions the user.
@@ -57,7 +64,31 @@ const token = process.env.SCIM_TOKEN || randomBytes(24).toString('base64url')
 
 const store = openStore()
 
-const { app } = createExampleApp({
+/** A positive integer from the environment, or undefined. */
+function envInt(name: string): number | undefined {
+  const v = process.env[name]
+  if (v === undefined || v === '') return undefined
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`)
+  return n
+}
+
+const lease = envInt('SCIM_EVENT_LEASE_MS')
+const handlerTimeout = envInt('SCIM_EVENT_HANDLER_TIMEOUT_MS')
+const poll = envInt('SCIM_EVENT_POLL_MS')
+const backoff = envInt('SCIM_EVENT_BACKOFF_MS')
+
+const { app, scim } = createExampleApp({
+  ...(process.env.SCIM_EVENTS_LOG ? { eventsLog: process.env.SCIM_EVENTS_LOG } : {}),
+  failEvents: envInt('SCIM_EXAMPLE_FAIL_EVENTS') ?? 0,
+  hangEvents: envInt('SCIM_EXAMPLE_HANG_EVENTS') ?? 0,
+  eventDelayMs: envInt('SCIM_EXAMPLE_EVENT_DELAY_MS') ?? 0,
+  eventDelivery: {
+    ...(lease ? { leaseMs: lease } : {}),
+    ...(handlerTimeout ? { handlerTimeout } : {}),
+    ...(poll ? { pollInterval: poll } : {}),
+    ...(backoff ? { backoff: { initialMs: backoff, maxMs: Math.max(backoff * 8, 1000) } } : {}),
+  },
   adapter: store.adapter,
   token,
   cursorSecret: createHmac('sha256', token).update('scim-router example cursors').digest('base64url'),
@@ -90,7 +121,7 @@ async function start(): Promise<void> {
     // Keep-alive connections would hold server.close() open: end idle ones now, and exit anyway
     // after 5 s so Ctrl-C or SIGTERM always stops the process.
     setTimeout(() => process.exit(0), 5000).unref()
-    server.close(() => void store.close().finally(() => process.exit(0)))
+    server.close(() => void scim.events.stop().finally(() => void store.close().finally(() => process.exit(0))))
     server.closeIdleConnections()
   }
   process.on('SIGINT', stop)

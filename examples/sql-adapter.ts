@@ -75,6 +75,8 @@ import {
 } from '../src'
 import { keysetPage } from '../src/keyset'
 import { FULL as FULL_FOLDS, SIMPLE_RUNS } from '../src/schema/casefold-table'
+import { SqlOutbox } from './sql-outbox'
+import type { OutboxEvents } from '../src/adapter'
 // Not (yet) re-exported by the package entry point.
 import type { CursorListQuery, CursorListResult, ModifyMembersQuery, ModifyMembersResult } from '../src/adapter'
 import type { FilterNode } from '../src/filter/ast'
@@ -290,6 +292,12 @@ export interface SqlAdapterOptions<Ctx> {
    * router normally never asks: `canFilter` says false first). Default 10,000; over it, TooManyError.
    */
   maxInMemory?: number
+  /**
+   * Keep the event outbox (default true): the table `<prefix>events`, written in each write's
+   * transaction, and `adapter.outbox` for the router's durable delivery and feed (see
+   * examples/sql-outbox.ts). False: no outbox, events are delivered once after the commit.
+   */
+  outbox?: boolean
 }
 
 interface ResourceRow {
@@ -387,6 +395,8 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
   readonly #indexed: readonly IndexedValuePath[]
   readonly #maxInMemory: number
   #ready: Promise<void> | undefined
+  /** The event outbox (ScimAdapter.outbox), unless `outbox: false`. */
+  readonly outbox?: SqlOutbox<Ctx>
 
   /** Open (or create) a SQLite database file, or `':memory:'`. */
   static sqlite<C = unknown>(file: string | BetterSqlite3.Database, options?: SqlAdapterOptions<C>): SqlAdapter<C> {
@@ -419,6 +429,13 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     this.#t = { resources: `${q}${prefix}resources`, members: `${q}${prefix}members`, values: `${q}${prefix}values`, unique: `${q}${prefix}unique`, fold: `${q}${prefix}fold`, prefix }
     this.#indexed = options.indexedValues ?? [{ resourceType: 'User', path: 'emails.value', caseExact: false }]
     this.#maxInMemory = options.maxInMemory ?? 10_000
+    if (options.outbox !== false) this.outbox = new SqlOutbox<Ctx>(driver, `${q}${prefix}events`, prefix, this.#tenantOf, () => this.init())
+  }
+
+  /** Record a write's events in its transaction: its last statement before COMMIT (ScimAdapter.outbox). */
+  async #record<R>(tx: SqlExecutor, tenant: string, events: OutboxEvents<R> | undefined, result: R): Promise<R> {
+    if (events && this.outbox) await this.outbox.record(tx, tenant, events(result))
+    return result
   }
 
   get #pg(): boolean {
@@ -472,6 +489,7 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
         CONSTRAINT ${p}unique_pk PRIMARY KEY (tenant, resource_type, path, value_key),
         CONSTRAINT ${p}unique_fk FOREIGN KEY (tenant, resource_id) REFERENCES ${R} (tenant, id) ON DELETE CASCADE)`,
       `CREATE INDEX IF NOT EXISTS ${p}unique_resource ON ${U} (tenant, resource_id)`,
+      ...(this.outbox?.ddl() ?? []),
     ]
     await this.driver.transaction(async (tx) => {
       if (pg) {
@@ -1016,9 +1034,9 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       if (members) {
         const touched = await this.#writeMembers(tx, tenant, id, members, false, false)
         await this.#touch(tx, tenant, touched)
-        return (await this.#hydrate(tx, tenant, await this.#reread(tx, tenant, rows, touched)))[0]!
+        return this.#record(tx, tenant, q.events, (await this.#hydrate(tx, tenant, await this.#reread(tx, tenant, rows, touched)))[0]!)
       }
-      return (await this.#hydrate(tx, tenant, rows))[0]!
+      return this.#record(tx, tenant, q.events, (await this.#hydrate(tx, tenant, rows))[0]!)
     })
   }
 
@@ -1050,7 +1068,7 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       const removed = [...new Set(q.remove)].filter((id) => present.has(id))
       const types = await this.#checkMembers(tx, tenant, added.map((value) => ({ value })))
       if (added.length === 0 && removed.length === 0) {
-        return { resource: (await this.#hydrate(tx, tenant, locked, ['members']))[0]!, added, removed }
+        return this.#record(tx, tenant, q.events, { resource: (await this.#hydrate(tx, tenant, locked, ['members']))[0]!, added, removed })
       }
       for (let i = 0; i < removed.length; i += 500) {
         const chunk = joinSql(removed.slice(i, i + 500).map((id) => sql`${id}`), ', ')
@@ -1069,7 +1087,7 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       const touched = [...added, ...removed]
       await this.#touch(tx, tenant, touched)
       const fresh = touched.includes(q.id) ? await this.#reread(tx, tenant, rows, touched) : rows
-      return { resource: (await this.#hydrate(tx, tenant, fresh, ['members']))[0]!, added, removed }
+      return this.#record(tx, tenant, q.events, { resource: (await this.#hydrate(tx, tenant, fresh, ['members']))[0]!, added, removed })
     })
   }
 
@@ -1106,9 +1124,9 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
         const groups = await this.#q(tx, sql`SELECT group_id FROM ${raw(this.#t.members)} WHERE tenant = ${tenant} AND member_id = ${q.id}`)
         touched.push(...groups.map((g) => g['group_id'] as string))
       }
-      if (touched.length === 0) return (await this.#hydrate(tx, tenant, rows))[0]!
+      if (touched.length === 0) return this.#record(tx, tenant, q.events, (await this.#hydrate(tx, tenant, rows))[0]!)
       await this.#touch(tx, tenant, touched)
-      return (await this.#hydrate(tx, tenant, await this.#reread(tx, tenant, rows, touched)))[0]!
+      return this.#record(tx, tenant, q.events, (await this.#hydrate(tx, tenant, await this.#reread(tx, tenant, rows, touched)))[0]!)
     })
   }
 
@@ -1141,6 +1159,7 @@ export class SqlAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       await this.#touch(tx, tenant, groups.map((g) => g['group_id'] as string).filter((g) => g !== q.id))
       const n = await this.#run(tx, sql`DELETE FROM ${R} WHERE tenant = ${tenant} AND id = ${q.id} AND resource_type = ${q.resourceType}`)
       if (n === 0) throw new NotFoundError(`${q.resourceType} ${q.id} not found`)
+      await this.#record(tx, tenant, q.events, undefined)
     })
   }
 

@@ -152,6 +152,8 @@ export interface CreateQuery extends AdapterQuery {
   attributes: Record<string, unknown>
   /** Constraints to enforce atomically; throw `UniquenessError` on a collision. */
   unique: readonly UniqueConstraint[]
+  /** The change's events, for an adapter with an {@link EventOutbox} (see {@link OutboxEvents}). */
+  events?: OutboxEvents<StoredResource>
 }
 
 /** Arguments of {@link ScimAdapter.replace}. */
@@ -163,6 +165,8 @@ export interface ReplaceQuery extends AdapterQuery {
   /** When set, replace only if the stored version equals it; otherwise throw `PreconditionFailedError`. */
   expectedVersion?: Version
   unique: readonly UniqueConstraint[]
+  /** The change's events, for an adapter with an {@link EventOutbox} (see {@link OutboxEvents}). */
+  events?: OutboxEvents<StoredResource>
 }
 
 /** Arguments of {@link ScimAdapter.modifyMembers}. */
@@ -174,6 +178,8 @@ export interface ModifyMembersQuery extends AdapterQuery {
   add: readonly string[]
   /** Member ids to remove; ids that are not members are left alone. */
   remove: readonly string[]
+  /** The change's events, for an adapter with an {@link EventOutbox} (see {@link OutboxEvents}). */
+  events?: OutboxEvents<ModifyMembersResult>
 }
 
 /** Result of {@link ScimAdapter.modifyMembers}. */
@@ -192,6 +198,159 @@ export interface DeleteQuery extends AdapterQuery {
   id: string
   /** When set, delete only if the stored version equals it; otherwise throw `PreconditionFailedError`. */
   expectedVersion?: Version
+  /** The change's events, for an adapter with an {@link EventOutbox} (see {@link OutboxEvents}). */
+  events?: OutboxEvents<void>
+}
+
+// ----------------------------------------------------------------------------- event outbox
+
+/**
+ * The events of one write, handed to the write call so the store records them atomically with
+ * the change (the transactional outbox). A function of the write's result: the store calls it
+ * once per attempt, inside the transaction (or the synchronous step), after the change is applied
+ * and before it commits, with what the write would return (the created resource and its id, the
+ * replaced resource, the member changes; nothing for a delete), and stores every returned
+ * {@link OutboxEventInput} in the same transaction. If the write fails or rolls back, no event is
+ * recorded; if it commits, exactly the returned events are. It may return an empty array (a
+ * membership PATCH that changed nothing). It never throws and does no I/O.
+ *
+ * Only passed to adapters that have {@link ScimAdapter.outbox}; adapters without one ignore it
+ * and the router delivers after the commit, at most once (see {@link EventOutbox}).
+ */
+export type OutboxEvents<R> = (result: R) => OutboxEventInput[]
+
+/** One event as the router hands it to the store. */
+export interface OutboxEventInput {
+  /** The event's stable id (a UUIDv7): the consumer's dedupe key. Unique across all events. */
+  id: string
+  /** The event type, e.g. `user.deprovisioned`. */
+  type: string
+  /** Resource type of the resource the event is about, e.g. `User`. */
+  resourceType: string
+  /** The id of that resource (a Group's id for `group.members.removed` after a user delete). */
+  resourceId: string
+  /** The event as JSON (no request context; `at` as an ISO string). Store it as given. */
+  payload: Record<string, unknown>
+  /**
+   * `pending` when a consumer (the router's `onEvent`) will deliver it; `delivered` when the
+   * router has no consumer and the event is recorded for the feed only.
+   */
+  state: 'pending' | 'delivered'
+  /**
+   * The router's first attempt, claimed in the same transaction (saves a claim round trip and a
+   * commit). When set on a pending event, the store records the event as already claimed by
+   * `owner` until `until` (attempts 1) and sets `granted` to true — but only when no earlier
+   * pending event of the same tenant and resource exists that `owner` does not hold (per-resource
+   * order); otherwise it records the event unclaimed and leaves `granted` false. A store may
+   * always ignore it (the router then claims with {@link ClaimQuery.ids}).
+   */
+  lease?: EventLease
+}
+
+/** See {@link OutboxEventInput.lease}. */
+export interface EventLease {
+  owner: string
+  until: Date
+  /** Set to true by the store when it recorded the event claimed. */
+  granted: boolean
+}
+
+/** Delivery state of a recorded event. */
+export type OutboxEventState = 'pending' | 'delivered' | 'dead'
+
+/** An event as the store holds it (what {@link EventOutbox} methods return). */
+export interface OutboxEvent {
+  id: string
+  /** The tenant, as the adapter names it (the same tenant key it scopes resources by). */
+  tenant: string
+  /**
+   * Commit order: increases with every recorded event, and within a tenant an event with a higher
+   * `seq` never becomes visible before one with a lower `seq` (the feed's cursor relies on it).
+   * A decimal string (PostgreSQL `bigint`).
+   */
+  seq: string
+  type: string
+  resourceType: string
+  resourceId: string
+  payload: Record<string, unknown>
+  state: OutboxEventState
+  /** Delivery attempts started so far (claims). */
+  attempts: number
+  /** When the event is next due (pending events). */
+  nextAttemptAt: Date
+  /** The dispatcher holding the event, while its lease runs. */
+  leaseOwner: string | null
+  leaseUntil: Date | null
+  createdAt: Date
+  deliveredAt: Date | null
+  /** The last delivery failure's message. */
+  lastError: string | null
+}
+
+/** Arguments of {@link EventOutbox.claim}. */
+export interface ClaimQuery {
+  /** The claiming dispatcher's id (one per router instance). */
+  owner: string
+  /** Lease length in milliseconds: until then no other owner may claim the event. */
+  leaseMs: number
+  /** Most events to claim. */
+  limit: number
+  /** Claim only among these event ids (the router's first attempt right after a write). */
+  ids?: readonly string[]
+}
+
+/** Arguments of {@link EventOutbox.list}. */
+export interface EventListQuery {
+  /** Only events after this `seq` (the feed's cursor); absent: from the oldest kept. */
+  after?: string
+  /** Most events to return. */
+  limit: number
+  /** Only events in this state. */
+  state?: OutboxEventState
+}
+
+/**
+ * Optional capability of an adapter: a durable event outbox. With it, the router hands every
+ * write its events ({@link OutboxEvents}) and delivers them at least once from the store: after a
+ * crash, a failing handler or a restart, and with several router instances on one database.
+ * Without it, `onEvent` runs once after the commit and an event is lost if the process dies or
+ * the handler fails (at most once).
+ *
+ * Rules for implementers (MemoryAdapter and the example SqlAdapter are references):
+ * - Record events in the write's transaction (see {@link OutboxEvents}); `seq` follows commit
+ *   order per tenant (PostgreSQL: take a per-tenant transaction advisory lock right before
+ *   inserting the events, the last statement before COMMIT).
+ * - `claim` is atomic: an event is held by at most one unexpired lease at a time
+ *   (PostgreSQL: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`; SQLite: one
+ *   `UPDATE … RETURNING`). It claims `pending` events that are due (`nextAttemptAt` ≤ now) and not
+ *   leased (or whose lease expired), oldest `seq` first, sets the lease and increments
+ *   `attempts`. Per-resource order: it never claims an event while an earlier pending event of the
+ *   same tenant and resource is leased by another owner, not yet due, or (with `ids`) outside
+ *   `ids`; earlier events the same owner holds, or claims in the same call, do not block.
+ * - Nothing here receives the request `signal`: these calls run after the commit.
+ */
+export interface EventOutbox<Ctx = unknown> {
+  /** Claim due events for delivery (see the rules above), in `seq` order. */
+  claim(query: ClaimQuery): Promise<OutboxEvent[]>
+  /** Mark pending events delivered (whoever holds them: delivery is at least once). */
+  complete(query: { ids: readonly string[]; owner: string }): Promise<void>
+  /**
+   * Record a failed attempt by `owner`: clear the lease and set `lastError`; with `nextAttemptAt`
+   * schedule the next attempt, with null move the event to `dead`. Ignored when `owner` no longer
+   * holds the event.
+   */
+  fail(query: { id: string; owner: string; error: string; nextAttemptAt: Date | null }): Promise<void>
+  /** Give back claimed events without an attempt (lease cleared, `attempts` decremented). */
+  release(query: { ids: readonly string[]; owner: string }): Promise<void>
+  /** The tenant's events in `seq` order (the feed), including dead and pending ones. */
+  list(query: EventListQuery, ctx: Ctx): Promise<OutboxEvent[]>
+  /** Make `dead` (or delivered) events pending again, due now, with `attempts` 0; returns how many. */
+  redeliver(query: { ids: readonly string[] }, ctx: Ctx): Promise<number>
+  /**
+   * Retention: delete `delivered` events delivered before `deliveredBefore`, and beyond the newest
+   * `keep` events of each tenant (pending and dead events are never deleted). Returns how many.
+   */
+  prune(query: { deliveredBefore?: Date; keep?: number }): Promise<number>
 }
 
 /**
@@ -252,6 +411,11 @@ export interface ScimAdapter<Ctx = unknown> {
   canFilter?(filter: FilterNode, resourceType: string): boolean
   /** Optional capabilities advertised through `/ServiceProviderConfig`. */
   capabilities?: AdapterCapabilities
+  /**
+   * Optional: a durable event outbox ({@link EventOutbox}). When present, every write method
+   * must record the events it receives in `events` atomically with the change.
+   */
+  outbox?: EventOutbox<Ctx>
 }
 
 /** What an adapter supports beyond the required methods. */
@@ -263,6 +427,7 @@ export interface AdapterCapabilities {
 }
 
 const REQUIRED_METHODS = ['get', 'list', 'create', 'replace', 'delete'] as const
+const OUTBOX_METHODS = ['claim', 'complete', 'fail', 'release', 'list', 'redeliver', 'prune'] as const
 
 /**
  * Check an adapter's shape; throws a `TypeError` naming what is missing. Called by `scimRouter()`
@@ -279,5 +444,10 @@ export function assertAdapter(adapter: unknown): asserts adapter is ScimAdapter<
   for (const name of ['canFilter', 'listByCursor', 'modifyMembers']) {
     const fn = (adapter as Record<string, unknown>)[name]
     if (fn !== undefined && typeof fn !== 'function') throw new TypeError(`scimRouter(adapter): adapter.${name} must be a function when present`)
+  }
+  const outbox = (adapter as Record<string, unknown>)['outbox']
+  if (outbox !== undefined) {
+    const bad = OUTBOX_METHODS.filter((m) => typeof (outbox as Record<string, unknown> | null)?.[m] !== 'function')
+    if (bad.length > 0) throw new TypeError(`scimRouter(adapter): adapter.outbox is missing method(s) ${bad.join(', ')} (see EventOutbox in scim-router)`)
   }
 }

@@ -4,17 +4,32 @@
  * @module
  */
 import createDebug from 'debug'
-import type { StoredResource } from './adapter'
+import type { OutboxEvent, OutboxEventInput, StoredResource } from './adapter'
+import { uuidv7 } from './ids'
 
 const log = createDebug('scim:events')
 
 /** Fields every event carries. */
 export interface ScimEventBase<Ctx = unknown> {
+  /**
+   * The event's stable id (a UUIDv7), the same on every delivery of this event: deduplicate on
+   * it. Delivery with an outbox adapter is at least once, so one id may arrive more than once.
+   */
+  eventId: string
+  /**
+   * Delivery attempt, from 1. Only on events delivered from an outbox (durable delivery).
+   */
+  attempt?: number
   /** Resource type name, e.g. `User`. */
   resourceType: string
   /** The resource id. */
   id: string
-  /** The adapter context of the request (tenant, principal). */
+  /**
+   * The adapter context of the request (tenant, principal). With durable delivery, the first
+   * attempt in the process that made the change gets the request's context; a retry, or a delivery
+   * after a restart, gets `eventDelivery.context(tenant)` (default `{ tenant }`), since a context
+   * is not stored.
+   */
   ctx: Ctx
   /** `ctx.tenant` when it is a string, for convenience. */
   tenant?: string
@@ -65,6 +80,38 @@ function isActive(stored: StoredResource | null | undefined): boolean | undefine
   return typeof v === 'boolean' ? v : undefined
 }
 
+/** `base` with `tenant` set from `ctx.tenant` when it is a string. */
+export function withTenant<Ctx, T extends object>(base: T, ctx: Ctx): T {
+  const tenant = (ctx as { tenant?: unknown } | null | undefined)?.tenant
+  if (typeof tenant === 'string') (base as { tenant?: string }).tenant = tenant
+  return base
+}
+
+/** The events of a User delete for the groups it left (EP-053): one `group.members.removed` each. */
+export function leftGroupEvents<Ctx>(userId: string, before: StoredResource, ctx: Ctx): ScimEvent<Ctx>[] {
+  const groups = before.attributes['groups']
+  if (!Array.isArray(groups)) return []
+  const at = new Date()
+  return (groups as { value?: unknown }[]).flatMap((g) =>
+    typeof g?.value === 'string'
+      ? [withTenant<Ctx, ScimEvent<Ctx>>({ eventId: uuidv7(), type: 'group.members.removed', resourceType: 'Group', id: g.value, memberIds: [userId], ctx, at }, ctx)]
+      : [],
+  )
+}
+
+/** An event as the outbox stores it: JSON without the request context. */
+export function toOutboxInput(event: ScimEvent<unknown>, state: OutboxEventInput['state']): OutboxEventInput {
+  const { ctx: _ctx, attempt: _attempt, at, ...rest } = event
+  return { id: event.eventId, type: event.type, resourceType: event.resourceType, resourceId: event.id, payload: { ...rest, at: at.toISOString() }, state }
+}
+
+/** The event a stored outbox record describes, with the context to deliver it with. */
+export function fromOutbox<Ctx>(record: OutboxEvent, ctx: Ctx): ScimEvent<Ctx> {
+  const payload = record.payload as Record<string, unknown>
+  const at = typeof payload['at'] === 'string' ? new Date(payload['at']) : record.createdAt
+  return { ...(payload as object), eventId: record.id, attempt: record.attempts, ctx, at } as ScimEvent<Ctx>
+}
+
 /**
  * Events implied by a committed change from `before` to `after` (null for create/delete).
  * `render` renders the resource as clients see it.
@@ -77,49 +124,47 @@ export function deriveEvents<Ctx>(
   ctx: Ctx,
   render: (stored: StoredResource) => Record<string, unknown>,
 ): ScimEvent<Ctx>[] {
-  const tenant = (ctx as { tenant?: unknown } | null | undefined)?.tenant
-  const base: ScimEventBase<Ctx> = { resourceType, id, ctx, at: after?.lastModified ?? new Date() }
-  if (typeof tenant === 'string') base.tenant = tenant
+  const base = (): ScimEventBase<Ctx> => withTenant<Ctx, ScimEventBase<Ctx>>({ eventId: uuidv7(), resourceType, id, ctx, at: after?.lastModified ?? new Date() }, ctx)
   const out: ScimEvent<Ctx>[] = []
   const kind = resourceType === 'User' ? 'user' : resourceType === 'Group' ? 'group' : 'resource'
   if (!after) {
     if (kind === 'user') {
-      out.push({ ...base, type: 'user.deleted' }, { ...base, type: 'user.deprovisioned', reason: 'deleted' })
+      out.push({ ...base(), type: 'user.deleted' }, { ...base(), type: 'user.deprovisioned', reason: 'deleted' })
     } else if (kind === 'group') {
       const removed = memberIds(before)
-      out.push({ ...base, type: 'group.deleted' })
-      if (removed.length > 0) out.push({ ...base, type: 'group.members.removed', memberIds: removed })
-    } else out.push({ ...base, type: 'resource.deleted' })
+      out.push({ ...base(), type: 'group.deleted' })
+      if (removed.length > 0) out.push({ ...base(), type: 'group.members.removed', memberIds: removed })
+    } else out.push({ ...base(), type: 'resource.deleted' })
     return out
   }
   const resource = render(after)
   if (!before) {
-    if (kind === 'user') out.push({ ...base, type: 'user.created', resource })
+    if (kind === 'user') out.push({ ...base(), type: 'user.created', resource })
     else if (kind === 'group') {
-      out.push({ ...base, type: 'group.created', resource })
+      out.push({ ...base(), type: 'group.created', resource })
       const added = memberIds(after)
-      if (added.length > 0) out.push({ ...base, type: 'group.members.added', memberIds: added })
-    } else out.push({ ...base, type: 'resource.created', resource })
+      if (added.length > 0) out.push({ ...base(), type: 'group.members.added', memberIds: added })
+    } else out.push({ ...base(), type: 'resource.created', resource })
     return out
   }
   if (kind === 'user') {
-    out.push({ ...base, type: 'user.updated', resource })
+    out.push({ ...base(), type: 'user.updated', resource })
     const was = isActive(before)
     const now = isActive(after)
     if (was !== false && now === false) {
-      out.push({ ...base, type: 'user.deactivated', resource }, { ...base, type: 'user.deprovisioned', reason: 'deactivated' })
+      out.push({ ...base(), type: 'user.deactivated', resource }, { ...base(), type: 'user.deprovisioned', reason: 'deactivated' })
     } else if (was === false && now === true) {
-      out.push({ ...base, type: 'user.reactivated', resource })
+      out.push({ ...base(), type: 'user.reactivated', resource })
     }
   } else if (kind === 'group') {
-    out.push({ ...base, type: 'group.updated', resource })
+    out.push({ ...base(), type: 'group.updated', resource })
     const old = new Set(memberIds(before))
     const cur = new Set(memberIds(after))
     const added = [...cur].filter((m) => !old.has(m))
     const removed = [...old].filter((m) => !cur.has(m))
-    if (added.length > 0) out.push({ ...base, type: 'group.members.added', memberIds: added })
-    if (removed.length > 0) out.push({ ...base, type: 'group.members.removed', memberIds: removed })
-  } else out.push({ ...base, type: 'resource.updated', resource })
+    if (added.length > 0) out.push({ ...base(), type: 'group.members.added', memberIds: added })
+    if (removed.length > 0) out.push({ ...base(), type: 'group.members.removed', memberIds: removed })
+  } else out.push({ ...base(), type: 'resource.updated', resource })
   return out
 }
 
@@ -133,12 +178,10 @@ export function memberChangeEvents<Ctx>(
   resource: Record<string, unknown>,
 ): ScimEvent<Ctx>[] {
   if (added.length === 0 && removed.length === 0) return []
-  const tenant = (ctx as { tenant?: unknown } | null | undefined)?.tenant
-  const base: ScimEventBase<Ctx> = { resourceType: 'Group', id, ctx, at: after.lastModified }
-  if (typeof tenant === 'string') base.tenant = tenant
-  const out: ScimEvent<Ctx>[] = [{ ...base, type: 'group.updated', resource }]
-  if (added.length > 0) out.push({ ...base, type: 'group.members.added', memberIds: [...added] })
-  if (removed.length > 0) out.push({ ...base, type: 'group.members.removed', memberIds: [...removed] })
+  const base = (): ScimEventBase<Ctx> => withTenant<Ctx, ScimEventBase<Ctx>>({ eventId: uuidv7(), resourceType: 'Group', id, ctx, at: after.lastModified }, ctx)
+  const out: ScimEvent<Ctx>[] = [{ ...base(), type: 'group.updated', resource }]
+  if (added.length > 0) out.push({ ...base(), type: 'group.members.added', memberIds: [...added] })
+  if (removed.length > 0) out.push({ ...base(), type: 'group.members.removed', memberIds: [...removed] })
   return out
 }
 

@@ -4,7 +4,11 @@
  * @packageDocumentation
  */
 export { scimRouter } from './router'
-export type { ScimMiddleware } from './router'
+export type { ScimMiddleware, ScimRouter } from './router'
+export { retryDelay } from './delivery'
+export { webhookSender, signWebhook, webhookBody } from './webhooks'
+export type { WebhookEndpoint, WebhookOptions } from './webhooks'
+export type { EventDeliveryOptions, ScimEvents, EventFeedPage } from './delivery'
 export type {
   ScimRouterOptions,
   DefaultContext,
@@ -34,6 +38,14 @@ export type {
   ModifyMembersResult,
   SortSpec,
   UniqueConstraint,
+  EventOutbox,
+  EventLease,
+  OutboxEvent,
+  OutboxEventInput,
+  OutboxEventState,
+  OutboxEvents,
+  ClaimQuery,
+  EventListQuery,
 } from './adapter'
 export { bearerToken, basicAuth, headerToken, BEARER_SCHEME, BASIC_SCHEME, HEADER_TOKEN_SCHEME } from './auth'
 export type { Authenticate, AuthenticationScheme, TokenAuthenticate } from './auth'

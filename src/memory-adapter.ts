@@ -8,6 +8,7 @@
  * @module
  */
 import { uuidv7 } from './ids'
+import { MemoryOutbox } from './memory-outbox'
 import type {
   CreateQuery,
   CursorListQuery,
@@ -22,6 +23,7 @@ import type {
   ScimAdapter,
   StoredResource,
   UniqueConstraint,
+  OutboxEvents,
 } from './adapter'
 import { InvalidValueError, NotFoundError, PreconditionFailedError, UniquenessError } from './errors'
 import type { FilterNode } from './filter/ast'
@@ -43,6 +45,12 @@ export interface MemoryAdapterOptions<Ctx> {
    * id is 400 invalidValue, since most apps model flat groups.
    */
   nestedGroups?: boolean
+  /**
+   * Keep an event outbox (default true): each write records its events in the same synchronous
+   * step, and the router retries failed deliveries and serves the feed (`router.events`). In
+   * memory, so nothing survives a restart. False: no outbox (delivery once, after the commit).
+   */
+  outbox?: boolean
 }
 
 interface Entry {
@@ -176,15 +184,24 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
   #seq = 0
 
   readonly #nestedGroups: boolean
+  /** The event outbox (see {@link MemoryAdapterOptions.outbox}); absent when disabled. */
+  readonly outbox?: MemoryOutbox<Ctx>
 
   constructor(options: MemoryAdapterOptions<Ctx> = {}) {
     this.#nestedGroups = options.nestedGroups === true
-    this.#tenantOf =
+    const tenantOf =
       options.tenant ??
       ((ctx: Ctx) => {
         const t = (ctx as { tenant?: unknown } | null | undefined)?.tenant
         return typeof t === 'string' ? t : 'default'
       })
+    this.#tenantOf = tenantOf
+    if (options.outbox !== false) this.outbox = new MemoryOutbox<Ctx>(tenantOf)
+  }
+
+  /** Record a write's events in the same synchronous step as the write (ScimAdapter.outbox). */
+  #record<R>(ctx: Ctx, events: OutboxEvents<R> | undefined, result: R): void {
+    if (events && this.outbox) this.outbox.record(this.#tenantOf(ctx), events(result))
   }
 
   #tenant(ctx: Ctx): Tenant {
@@ -276,7 +293,9 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     ofType.set(e.id, e)
     this.#indexEntry(t, e, true)
     this.#touchMembers(t, membershipChange(undefined, e))
-    return this.#export(t, e)
+    const out = this.#export(t, e)
+    this.#record(ctx, q.events, out)
+    return out
   }
 
   async replace(q: ReplaceQuery, ctx: Ctx): Promise<StoredResource> {
@@ -299,7 +318,9 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     this.#touchMembers(t, membershipChange(before, e))
     // ETG-002: a new displayName (or userName) is a new members[].display in every group it is in.
     if (memberDisplay(before) !== memberDisplay(e)) this.#touchMembers(t, t.memberOf.get(e.id) ?? [])
-    return this.#export(t, e)
+    const out = this.#export(t, e)
+    this.#record(ctx, q.events, out)
+    return out
   }
 
   /**
@@ -329,7 +350,11 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const removed = [...new Set(q.remove)].filter(isMember)
     const fresh = added.map((value) => ({ value }))
     this.#checkMembers(t, q.resourceType, { members: fresh })
-    if (added.length === 0 && removed.length === 0) return { resource: this.#export(t, e, new Set(['members'])), added: [], removed: [] }
+    if (added.length === 0 && removed.length === 0) {
+      const same: ModifyMembersResult = { resource: this.#export(t, e, new Set(['members'])), added: [], removed: [] }
+      this.#record(ctx, q.events, same)
+      return same
+    }
     q.signal?.throwIfAborted()
     // The member list never leaves the adapter uncopied (#derived maps it, or omits it), so after
     // one copy of a frozen list it is edited in place: an add costs O(1) whatever the group size.
@@ -359,7 +384,9 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       if (set?.size === 0) t.memberOf.delete(id)
     }
     this.#touchMembers(t, [...added, ...removed])
-    return { resource: this.#export(t, e, new Set(['members'])), added, removed }
+    const out: ModifyMembersResult = { resource: this.#export(t, e, new Set(['members'])), added, removed }
+    this.#record(ctx, q.events, out)
+    return out
   }
 
   async delete(q: DeleteQuery, ctx: Ctx): Promise<void> {
@@ -389,6 +416,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       }
       t.memberOf.delete(e.id)
     }
+    this.#record(ctx, q.events, undefined)
   }
 
   /** Candidate entries from an index when the filter pins an indexed attribute with `eq` (or `id eq`). */

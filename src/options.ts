@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Authenticate, AuthenticationScheme } from './auth'
 import type { EventHandler } from './events'
+import type { EventDeliveryOptions } from './delivery'
 import type { AttributeInput } from './schema/types'
 
 /** A schema document as a host registers it; attribute characteristics default per RFC 7643 §2.2. */
@@ -129,6 +130,11 @@ export interface ScimRouterOptions<Ctx = DefaultContext, P = unknown> {
    * committed by then, so a slow or hanging handler never turns it into an error. Default 5000.
    */
   eventTimeout?: number
+  /**
+   * Durable delivery, for an adapter with an outbox (`ScimAdapter.outbox`): retries, backoff,
+   * leases, dead events, retention, and the context of redelivered events. Ignored otherwise.
+   */
+  eventDelivery?: EventDeliveryOptions<Ctx>
   /**
    * Serve `/Me` (RFC 7644 §3.11): map the authenticated principal to the id of its User, or null
    * when it has none (404). Without this option `/Me` answers 501.

@@ -12,6 +12,8 @@ import { assertAdapter, type ScimAdapter, type UniqueConstraint } from './adapte
 import { AUTH_SCHEME, BEARER_SCHEME, CHALLENGE, type AuthenticationScheme } from './auth'
 import { InternalServerError, NotFoundError, NotImplementedError, ServiceUnavailableError, UnauthorizedError, isScimError } from './errors'
 import { runWithDeadline } from './deadline'
+import { EventDelivery, resolveDelivery, type EventDeliveryOptions, type ScimEvents } from './delivery'
+import type { EventHandler } from './events'
 import { discovery } from './handlers/discovery'
 import {
   createResource,
@@ -49,6 +51,12 @@ const logError = createDebug('scim:error')
 
 /** A Connect/Express-compatible middleware. */
 export type ScimMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void
+
+/** What `scimRouter()` returns: the middleware, plus its event API ({@link ScimEvents}: feed, redelivery, dispatcher). */
+export type ScimRouter<Ctx = unknown> = ScimMiddleware & {
+  /** Durable events: the feed, dead-letter redelivery, retention, and the dispatcher's start/stop. */
+  readonly events: ScimEvents<Ctx>
+}
 
 const DISCOVERY = new Set(['ServiceProviderConfig', 'ResourceTypes', 'Schemas'])
 /**
@@ -133,9 +141,12 @@ function buildService(adapter: ScimAdapter<unknown>, options: ScimRouterOptions<
     segments: new Map(registry.resourceTypes.map((rt) => [rt.name, rt.segment])),
     authenticationSchemes,
     patchSupported: true,
-    onEvent: options.onEvent as Service['onEvent'],
-    awaitEvents: resolved.awaitEvents,
-    eventTimeout: resolved.eventTimeout,
+    delivery: new EventDelivery(
+      adapter.outbox,
+      options.onEvent as EventHandler<unknown> | undefined,
+      resolveDelivery(options.eventDelivery as EventDeliveryOptions<unknown> | undefined),
+      resolved.awaitEvents ? resolved.eventTimeout : false,
+    ),
     validators: new Map(registry.resourceTypes.map((rt) => [rt.name, compileResourceValidator(rt)])),
     cursor: adapter.listByCursor ? new CursorCodec(resolved.cursorSecret, resolved.cursorTimeout) : undefined,
   }
@@ -337,7 +348,9 @@ function respondError(res: ServerResponse, err: unknown): void {
  *
  * @param adapter - storage adapter (see {@link ScimAdapter}; {@link MemoryAdapter} is the reference).
  * @param options - see {@link ScimRouterOptions}; `authenticate` is required.
- * @returns a `(req, res, next)` middleware for Express 4, Express 5 or Connect.
+ * @returns a `(req, res, next)` middleware for Express 4, Express 5 or Connect, with `.events`
+ *   ({@link ScimEvents}). With an outbox adapter and `onEvent`, the event dispatcher starts now;
+ *   `router.events.stop()` stops it.
  * @throws TypeError at once when the adapter or options are invalid.
  *
  * @example
@@ -356,12 +369,15 @@ function respondError(res: ServerResponse, err: unknown): void {
 export function scimRouter<Ctx = DefaultContext, P = unknown>(
   adapter: ScimAdapter<Ctx>,
   options: ScimRouterOptions<Ctx, P>,
-): ScimMiddleware {
+): ScimRouter<Ctx> {
   assertAdapter(adapter)
   const opts = options as unknown as ScimRouterOptions<unknown, unknown>
   const svc = buildService(adapter as ScimAdapter<unknown>, opts)
   log('router ready: %s', svc.registry.resourceTypes.map((rt) => rt.segment).join(', '))
-  return function scim(req, res, _next) {
+  const scim: ScimMiddleware = function scim(req, res, _next) {
     dispatch(svc, opts, req, res).catch((err: unknown) => respondError(res, err))
   }
+  const delivery = svc.delivery
+  if (delivery.durable && delivery.options.dispatcher) delivery.start()
+  return Object.assign(scim, { events: delivery as unknown as ScimEvents<Ctx> })
 }

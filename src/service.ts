@@ -10,7 +10,7 @@ import type { ResolvedOptions } from './options'
 import type { CompiledResourceType, SchemaRegistry } from './schema/registry'
 import type { RenderContext } from './schema/render'
 import type { AuthenticationScheme } from './auth'
-import type { EventHandler } from './events'
+import type { EventDelivery } from './delivery'
 import type { CursorCodec } from './cursor'
 import type { Deadline } from './deadline'
 import type { ResourceValidator } from './validation/resource-schema'
@@ -27,11 +27,8 @@ export interface Service {
   readonly authenticationSchemes: readonly AuthenticationScheme[]
   /** Whether PATCH is served (advertised in ServiceProviderConfig). */
   readonly patchSupported: boolean
-  /** Lifecycle event handler and whether responses wait for it. */
-  readonly onEvent: EventHandler<unknown> | undefined
-  readonly awaitEvents: boolean
-  /** Milliseconds a response waits for `onEvent` when `awaitEvents` is on. */
-  readonly eventTimeout: number
+  /** Lifecycle events: recording with the write (outbox), first attempt, dispatcher, feed. */
+  readonly delivery: EventDelivery
   /** Ajv validators of each resource type's stored attributes, compiled once (issue 4). */
   readonly validators: ReadonlyMap<string, ResourceValidator>
   /** Cursor token codec, when the adapter supports RFC 9865 cursors. */
@@ -82,9 +79,4 @@ export function validateAttributes(svc: Service, rt: CompiledResourceType, attri
 /** The resource type served at a path segment, with its uniqueness constraints. */
 export function uniqueFor(svc: Service, rt: CompiledResourceType): readonly UniqueConstraint[] {
   return svc.unique.get(rt.name) ?? []
-}
-
-/** How long a response waits for `onEvent`: `eventTimeout` with `awaitEvents`, else not at all. */
-export function eventWait(svc: Service): number | false {
-  return svc.awaitEvents ? svc.eventTimeout : false
 }

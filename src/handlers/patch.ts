@@ -10,10 +10,11 @@ import { applyPatch } from '../patch/apply'
 import { parsePatchRequest } from '../patch/operations'
 import type { CompiledResourceType } from '../schema/registry'
 import { compileProjection, omittedAttributes, renderResource, type Projection } from '../schema/render'
-import { checkStored, eventWait, validateAttributes, type Call, type Reply, type Service } from '../service'
-import { deliverEvents, memberChangeEvents } from '../events'
+import { checkStored, validateAttributes, type Call, type Reply, type Service } from '../service'
+import { memberChangeEvents } from '../events'
+import type { ModifyMembersResult } from '../adapter'
 import { memberPlan, type MemberPlan } from '../patch/members'
-import { emitChange, mustGet, projectionOf, resourceHeaders, updateWithRetry } from './resources'
+import { mustGet, projectionOf, resourceHeaders, updateWithRetry } from './resources'
 
 /**
  * A PATCH that only adds or removes members goes to the adapter's `modifyMembers`: row inserts and
@@ -22,13 +23,13 @@ import { emitChange, mustGet, projectionOf, resourceHeaders, updateWithRetry } f
  */
 async function patchMembers(svc: Service, call: Call, rt: CompiledResourceType, id: string, plan: MemberPlan, projection: Projection): Promise<Reply> {
   const modify = svc.adapter.modifyMembers as NonNullable<typeof svc.adapter.modifyMembers>
-  const { resource, added, removed } = await call.deadline.write((signal) =>
-    modify.call(svc.adapter, { resourceType: rt.name, id, add: plan.add, remove: plan.remove, signal }, call.ctx),
+  const rec = svc.delivery.recorder()
+  const events = rec.query((r: ModifyMembersResult) => memberChangeEvents(id, r.resource, r.added, r.removed, call.ctx, renderResource(rt, r.resource, call.render)))
+  const result = await call.deadline.write((signal) =>
+    modify.call(svc.adapter, { resourceType: rt.name, id, add: plan.add, remove: plan.remove, signal, ...events }, call.ctx),
   )
-  const after = checkStored(resource)
-  if (svc.onEvent) {
-    await deliverEvents(svc.onEvent, memberChangeEvents(id, after, added, removed, call.ctx, renderResource(rt, after, call.render)), eventWait(svc))
-  }
+  const after = checkStored(result.resource)
+  await rec.committed(result)
   const headers = resourceHeaders(call, rt, after)
   if (svc.options.groupPatchResponse === 204 && projection.mode === 'default') return { status: 204, headers }
   const shown = projection.mode === 'default' ? compileProjection(rt, undefined, ['members']) : projection
@@ -48,14 +49,22 @@ export async function patchResource(svc: Service, call: Call, rt: CompiledResour
   const members = svc.adapter.modifyMembers && !call.headers['if-match'] && !call.headers['if-none-match'] ? memberPlan(rt, operations, svc.options) : undefined
   if (members) return patchMembers(svc, call, rt, id, members, projection)
   let touched = new Set<string>()
-  const { before, after, changed } = await updateWithRetry(svc, call, rt, id, (current) => {
-    const result = applyPatch(rt, id, current, operations, svc.options)
-    touched = result.touched
-    if (!result.changed) return undefined // PAT-016: no change, no write
-    validateAttributes(svc, rt, result.attributes)
-    return result.attributes
-  })
-  if (changed) await emitChange(svc, call, rt, id, before, after)
+  const rec = svc.delivery.recorder()
+  const { after, changed } = await updateWithRetry(
+    svc,
+    call,
+    rt,
+    id,
+    (current) => {
+      const result = applyPatch(rt, id, current, operations, svc.options)
+      touched = result.touched
+      if (!result.changed) return undefined // PAT-016: no change, no write
+      validateAttributes(svc, rt, result.attributes)
+      return result.attributes
+    },
+    rec,
+  )
+  if (changed) await rec.committed(after)
   const headers = resourceHeaders(call, rt, after)
   // PAT-090: Groups answer 204 (Entra) unless a projection is asked for; Users 200 with the resource.
   if (rt.name === 'Group' && svc.options.groupPatchResponse === 204 && projection.mode === 'default') {

@@ -7,7 +7,7 @@
 import type { CursorListQuery, ListQuery, SortSpec, StoredResource } from '../adapter'
 import { CursorCodec, cursorError, principalIdentity } from '../cursor'
 import { InvalidCursorError, InvalidFilterError, InvalidValueError, NotFoundError, ScimError, SensitiveError, TooManyError, isScimError } from '../errors'
-import { deliverEvents, deriveEvents } from '../events'
+import { deriveEvents, leftGroupEvents, type ScimEvent } from '../events'
 import type { FilterNode } from '../filter/ast'
 import { compileFilter } from '../filter/evaluate'
 import { compareForSort } from '../filter/compare'
@@ -20,9 +20,10 @@ import { compileProjection, etagOf, locationOf, omittedAttributes, renderResourc
 import { applyPut, assertRequired, parseResourceBody, type Attributes } from '../schema/resource'
 import { deepEqual } from '../schema/values'
 import { toView } from '../schema/view'
-import { checkStored, eventWait, uniqueFor, validateAttributes, type Call, type Reply, type Service } from '../service'
+import { checkStored, uniqueFor, validateAttributes, type Call, type Reply, type Service } from '../service'
 import { checkWritePreconditions, etagMatches, parseEtags } from './conditional'
 import { rewriteLocation } from './location-filter'
+import type { Recorder } from '../delivery'
 
 /** Headers of a single-resource response. */
 export function resourceHeaders(call: Call, rt: CompiledResourceType, stored: StoredResource): Record<string, string> {
@@ -35,18 +36,9 @@ export function projectionOf(rt: CompiledResourceType, query: URLSearchParams): 
   return compileProjection(rt, parseList(query.getAll('attributes')), parseList(query.getAll('excludedAttributes')))
 }
 
-/** Fire lifecycle events for a committed change (issue 7); never fails the request. */
-export async function emitChange(
-  svc: Service,
-  call: Call,
-  rt: CompiledResourceType,
-  id: string,
-  before: StoredResource | null,
-  after: StoredResource | null,
-): Promise<void> {
-  if (!svc.onEvent) return
-  const events = deriveEvents(rt.name, id, before, after, call.ctx, (s) => renderResource(rt, s, call.render))
-  await deliverEvents(svc.onEvent, events, eventWait(svc))
+/** The lifecycle events of a change from `before` to `after` (issue 7), resources rendered as clients see them. */
+export function changeEvents(call: Call, rt: CompiledResourceType, id: string, before: StoredResource | null, after: StoredResource | null): ScimEvent<unknown>[] {
+  return deriveEvents(rt.name, id, before, after, call.ctx, (s) => renderResource(rt, s, call.render))
 }
 
 /** Read a resource or throw 404 (RFC 7644 §3.12). */
@@ -347,9 +339,11 @@ export async function createResource(svc: Service, call: Call, rt: CompiledResou
   const attrs = parseResourceBody(rt, requireObject(call.body), svc.options)
   assertRequired(rt, attrs)
   validateAttributes(svc, rt, attrs)
-  const created = await call.deadline.write((signal) => svc.adapter.create({ resourceType: rt.name, attributes: attrs, unique: uniqueFor(svc, rt), signal }, call.ctx))
+  const rec = svc.delivery.recorder()
+  const events = rec.query((s: StoredResource) => changeEvents(call, rt, s.id, null, s))
+  const created = await call.deadline.write((signal) => svc.adapter.create({ resourceType: rt.name, attributes: attrs, unique: uniqueFor(svc, rt), signal, ...events }, call.ctx))
   const stored = checkStored(created)
-  await emitChange(svc, call, rt, stored.id, null, stored)
+  await rec.committed(stored)
   return { status: 201, body: renderResource(rt, stored, call.render, projection, sentPaths(rt, attrs)), headers: resourceHeaders(call, rt, stored) }
 }
 
@@ -395,6 +389,7 @@ export async function updateWithRetry(
   rt: CompiledResourceType,
   id: string,
   modify: (current: Attributes) => Attributes | undefined,
+  rec?: Recorder,
 ): Promise<{ before: StoredResource; after: StoredResource; changed: boolean }> {
   const started = Date.now()
   for (let attempt = 1; ; attempt++) {
@@ -406,7 +401,18 @@ export async function updateWithRetry(
     try {
       const after = checkStored(
         await call.deadline.write((signal) =>
-          svc.adapter.replace({ resourceType: rt.name, id, attributes: next, expectedVersion: before.version, unique: uniqueFor(svc, rt), signal }, call.ctx),
+          svc.adapter.replace(
+            {
+              resourceType: rt.name,
+              id,
+              attributes: next,
+              expectedVersion: before.version,
+              unique: uniqueFor(svc, rt),
+              signal,
+              ...rec?.query((after: StoredResource) => changeEvents(call, rt, id, before, after)),
+            },
+            call.ctx,
+          ),
         ),
       )
       return { before, after, changed: true }
@@ -430,13 +436,21 @@ export async function replaceResource(svc: Service, call: Call, rt: CompiledReso
   const incoming = parseResourceBody(rt, requireObject(call.body), svc.options)
   assertRequired(rt, incoming) // RES-044: required attributes must be in the PUT body
   const preserve = svc.options.putPreserve
-  const { before, after, changed } = await updateWithRetry(svc, call, rt, id, (current) => {
-    const next = applyPut(rt, current, incoming, { preserve })
-    if (deepEqual(next, current)) return undefined
-    validateAttributes(svc, rt, next)
-    return next // RES-009: nothing changed, nothing written
-  })
-  if (changed) await emitChange(svc, call, rt, id, before, after)
+  const rec = svc.delivery.recorder()
+  const { after, changed } = await updateWithRetry(
+    svc,
+    call,
+    rt,
+    id,
+    (current) => {
+      const next = applyPut(rt, current, incoming, { preserve })
+      if (deepEqual(next, current)) return undefined
+      validateAttributes(svc, rt, next)
+      return next // RES-009: nothing changed, nothing written
+    },
+    rec,
+  )
+  if (changed) await rec.committed(after)
   return { status: 200, body: renderResource(rt, after, call.render, projection, sentPaths(rt, incoming)), headers: resourceHeaders(call, rt, after) }
 }
 
@@ -444,13 +458,15 @@ export async function replaceResource(svc: Service, call: Call, rt: CompiledReso
 export async function deleteResource(svc: Service, call: Call, rt: CompiledResourceType, id: string): Promise<Reply> {
   // Compare-and-swap on the version read, so the events below describe what was deleted (ETG-030);
   // a lost race is retried unless the client pinned a version with If-Match.
-  let before: StoredResource
+  const rec = svc.delivery.recorder()
   for (let attempt = 1; ; attempt++) {
     const roundStart = Date.now()
-    before = await mustGet(svc, call, rt, id)
+    const before = await mustGet(svc, call, rt, id)
     const pinned = checkWritePreconditions(call, before.version)
+    // EP-053: a deleted user left every group it was in; those memberships ended too.
+    const events = rec.query(() => [...changeEvents(call, rt, id, before, null), ...(rt.name === 'User' ? leftGroupEvents(id, before, call.ctx) : [])])
     try {
-      await call.deadline.write((signal) => svc.adapter.delete({ resourceType: rt.name, id, expectedVersion: before.version, signal }, call.ctx))
+      await call.deadline.write((signal) => svc.adapter.delete({ resourceType: rt.name, id, expectedVersion: before.version, signal, ...events }, call.ctx))
       break
     } catch (err) {
       if (pinned || !isScimError(err) || err.status !== 412) throw err
@@ -463,17 +479,6 @@ export async function deleteResource(svc: Service, call: Call, rt: CompiledResou
       await backoff(attempt, Date.now() - roundStart)
     }
   }
-  await emitChange(svc, call, rt, id, before, null)
-  // EP-053: a deleted user left every group it was in; tell the app those memberships ended.
-  const groups = rt.name === 'User' ? before.attributes['groups'] : undefined
-  if (svc.onEvent && Array.isArray(groups)) {
-    const tenant = (call.ctx as { tenant?: unknown } | null)?.tenant
-    const events = (groups as { value?: unknown }[]).flatMap((g) =>
-      typeof g?.value === 'string'
-        ? [{ type: 'group.members.removed' as const, resourceType: 'Group', id: g.value, memberIds: [id], ctx: call.ctx, at: new Date(), ...(typeof tenant === 'string' ? { tenant } : {}) }]
-        : [],
-    )
-    await deliverEvents(svc.onEvent, events, eventWait(svc))
-  }
+  await rec.committed(undefined)
   return { status: 204 }
 }

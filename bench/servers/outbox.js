@@ -1,0 +1,72 @@
+'use strict'
+/**
+ * bench:outbox child. argv: store (sqlite | postgres), mode (none | outbox | feed), users.
+ *  none   — SqlAdapter with `outbox: false` and an onEvent handler: delivery once after the commit.
+ *  outbox — the default SqlAdapter (events in the write's transaction) and the same handler:
+ *           first attempt claimed and completed in the store (at-least-once).
+ *  feed   — outbox without onEvent: events recorded for the feed only.
+ * Serves Express 5 at /scim/v2; reports { type: 'ready', port, users: [ids] } over IPC.
+ */
+require('../../scripts/register')
+const http = require('node:http')
+const path = require('node:path')
+const os = require('node:os')
+const fs = require('node:fs')
+const express = require('express')
+const { scimRouter } = require('../../src')
+const { SqlAdapter } = require('../../examples/sql-adapter')
+
+const [store, mode, count] = process.argv.slice(2)
+
+async function main() {
+  const options = mode === 'none' ? { outbox: false } : {}
+  let adapter
+  let cleanup = async () => undefined
+  if (store === 'postgres') {
+    const schema = `scim_bench_${process.pid}_${mode}`
+    const { Pool } = require('pg')
+    const pool = new Pool({ connectionString: process.env.SCIM_PG_URL, max: 10 })
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+    adapter = SqlAdapter.postgres(pool, { ...options, schema })
+    cleanup = async () => {
+      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+      await pool.end()
+    }
+  } else {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scim-bench-outbox-'))
+    adapter = SqlAdapter.sqlite(path.join(dir, 'db.sqlite'), options)
+    cleanup = async () => {
+      await adapter.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  await adapter.init()
+  const users = []
+  for (let i = 0; i < Number(count); i++) {
+    const s = await adapter.create({ resourceType: 'User', attributes: { userName: `bench${i}@example.com`, active: true }, unique: [{ path: 'userName', caseExact: false }] }, {})
+    users.push(s.id)
+  }
+  let delivered = 0
+  const router = scimRouter(adapter, {
+    authenticate: 'none',
+    ...(mode === 'feed' ? {} : { onEvent: () => void delivered++ }),
+  })
+  const app = express()
+  app.use('/scim/v2', router)
+  const server = http.createServer(app).listen(0, '127.0.0.1', () => {
+    process.send({ type: 'ready', port: server.address().port, users })
+  })
+  process.on('message', async (msg) => {
+    if (msg?.type === 'cpu') process.send({ type: 'cpu', usage: process.cpuUsage(), delivered })
+    if (msg?.type === 'exit') {
+      server.close()
+      await router.events.stop()
+      await cleanup()
+      process.exit(0)
+    }
+  })
+}
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
