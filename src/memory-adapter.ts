@@ -24,6 +24,7 @@ import type {
   StoredResource,
   UniqueConstraint,
   OutboxEvents,
+  EventOutbox,
 } from './adapter'
 import { InvalidValueError, NotFoundError, PreconditionFailedError, UniquenessError } from './errors'
 import type { FilterNode } from './filter/ast'
@@ -185,7 +186,8 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
 
   readonly #nestedGroups: boolean
   /** The event outbox (see {@link MemoryAdapterOptions.outbox}); absent when disabled. */
-  readonly outbox?: MemoryOutbox<Ctx>
+  readonly outbox?: EventOutbox<Ctx>
+  readonly #outbox: MemoryOutbox<Ctx> | undefined
 
   constructor(options: MemoryAdapterOptions<Ctx> = {}) {
     this.#nestedGroups = options.nestedGroups === true
@@ -196,12 +198,13 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
         return typeof t === 'string' ? t : 'default'
       })
     this.#tenantOf = tenantOf
-    if (options.outbox !== false) this.outbox = new MemoryOutbox<Ctx>(tenantOf)
+    this.#outbox = options.outbox !== false ? new MemoryOutbox<Ctx>(tenantOf) : undefined
+    if (this.#outbox) this.outbox = this.#outbox
   }
 
   /** Record a write's events in the same synchronous step as the write (ScimAdapter.outbox). */
   #record<R>(ctx: Ctx, events: OutboxEvents<R> | undefined, result: R): void {
-    if (events && this.outbox) this.outbox.record(this.#tenantOf(ctx), events(result))
+    if (events && this.#outbox) this.#outbox.record(this.#tenantOf(ctx), events(result))
   }
 
   #tenant(ctx: Ctx): Tenant {
