@@ -157,13 +157,15 @@ describe.each(stores())('SqlAdapter outbox on $name (issue 13)', ({ make }) => {
     const a = store.open()
     await a.create({ resourceType: 'User', attributes: { userName: 'lease' }, unique: [], events: () => [{ id: randomUUID(), type: 'user.created', resourceType: 'User', resourceId: 'x', payload: {}, state: 'pending' }] }, ctx)
     // Instance A claims with a short lease and "dies" (never completes).
-    const claimed = await a.outbox!.claim({ owner: 'dead-instance', leaseMs: 30, limit: 10 })
-    expect(claimed).toHaveLength(1)
+    // The lease is long enough that a loaded machine still opens B and asks within it.
     const b = store.open()
+    await b.outbox!.list({ limit: 1 }, ctx) // B's connection is open before the lease starts
+    const claimed = await a.outbox!.claim({ owner: 'dead-instance', leaseMs: 1500, limit: 10 })
+    expect(claimed).toHaveLength(1)
     expect(await b.outbox!.claim({ owner: 'live', leaseMs: 10_000, limit: 10 })).toEqual([]) // still leased
     let again: unknown[] = []
-    for (let i = 0; i < 100 && again.length === 0; i++) {
-      await sleep(5)
+    for (let i = 0; i < 200 && again.length === 0; i++) {
+      await sleep(25)
       again = await b.outbox!.claim({ owner: 'live', leaseMs: 10_000, limit: 10 })
     }
     expect(again).toMatchObject([{ id: claimed[0]!.id, leaseOwner: 'live', attempts: 2 }])
