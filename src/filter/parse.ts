@@ -43,8 +43,27 @@ type Fail = (detail: string, cause?: unknown) => ScimError
 const filterFail: Fail = (detail, cause) => new InvalidFilterError(detail, cause === undefined ? undefined : { cause })
 const pathFail: Fail = (detail, cause) => new InvalidPathError(detail, cause === undefined ? undefined : { cause })
 
-/** Number of attribute expressions in a parsed tree (iterative). */
-function countTerms(root: ParsedFilter): number {
+function checkLimits(text: string, limits: FilterLimits | undefined, what: string): Required<FilterLimits> {
+  const l = { ...DEFAULT_FILTER_LIMITS, ...limits }
+  if (text.length > l.maxLength) {
+    throw new InvalidFilterError(`The ${what} is longer than the limit of ${l.maxLength} characters (maxLength)`)
+  }
+  return l
+}
+
+function checkTerms(tree: ParsedFilter, l: Required<FilterLimits>, what: string): void {
+  if (checkLiterals(tree, what) > l.maxTerms) {
+    throw new InvalidFilterError(`The ${what} has more than the limit of ${l.maxTerms} expressions (maxTerms)`)
+  }
+}
+
+/**
+ * No string literal may hold U+0000 or an unpaired surrogate (reachable through `\u0000` /
+ * `\ud800` escapes or raw characters): the same rule as for bodies and ids, so no store ever
+ * compares against one (400 invalidValue). Iterative, linear in the tree; returns the number of
+ * attribute expressions, which `maxTerms` bounds (one walk for both checks).
+ */
+function checkLiterals(root: ParsedFilter, what: string): number {
   let terms = 0
   const stack: ParsedFilter[] = [root]
   for (let node = stack.pop(); node; node = stack.pop()) {
@@ -57,54 +76,17 @@ function countTerms(root: ParsedFilter): number {
       case 'valuePath':
         stack.push(node.filter)
         break
-      default:
-        terms++
-    }
-  }
-  return terms
-}
-
-function checkLimits(text: string, limits: FilterLimits | undefined, what: string): Required<FilterLimits> {
-  const l = { ...DEFAULT_FILTER_LIMITS, ...limits }
-  if (text.length > l.maxLength) {
-    throw new InvalidFilterError(`The ${what} is longer than the limit of ${l.maxLength} characters (maxLength)`)
-  }
-  return l
-}
-
-function checkTerms(tree: ParsedFilter, l: Required<FilterLimits>, what: string): void {
-  if (countTerms(tree) > l.maxTerms) {
-    throw new InvalidFilterError(`The ${what} has more than the limit of ${l.maxTerms} expressions (maxTerms)`)
-  }
-  checkLiterals(tree, what)
-}
-
-/**
- * No string literal may hold U+0000 or an unpaired surrogate (reachable through `\u0000` /
- * `\ud800` escapes or raw characters): the same rule as for bodies and ids, so no store ever
- * compares against one (400 invalidValue). Iterative, linear in the tree.
- */
-function checkLiterals(root: ParsedFilter, what: string): void {
-  const stack: ParsedFilter[] = [root]
-  for (let node = stack.pop(); node; node = stack.pop()) {
-    switch (node.type) {
-      case 'and':
-      case 'or':
-        for (const f of node.filters) stack.push(f)
-        break
-      case 'not':
-      case 'valuePath':
-        stack.push(node.filter)
-        break
       case 'compare':
+        terms++
         if (typeof node.value === 'string' && hasForbiddenChar(node.value)) {
           throw new InvalidValueError(`A string in the ${what} contains U+0000 or an unpaired UTF-16 surrogate, which SCIM strings cannot hold`)
         }
         break
       default:
-        break
+        terms++
     }
   }
+  return terms
 }
 
 function runParser(
