@@ -10,6 +10,12 @@ import request from 'supertest'
 import { MemoryAdapter, bearerToken, scimRouter, type ScimAdapter, type ScimEvent, type ScimRouter, type ScimRouterOptions } from '../../src'
 import { USER, defaultAdapter } from './harness'
 
+// The durable-delivery suites need a store with an outbox (MemoryAdapter, SqlAdapter). The Kysely
+// adapter has none yet: on its passes these suites do not apply, and the after-commit fallback is
+// what `event outbox retention and capability` below pins for every store without one.
+const DURABLE = defaultAdapter().outbox !== undefined
+const describeDurable = DURABLE ? describe : describe.skip
+
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
 const deactivate = { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] }
 const AUTH = { Authorization: 'Bearer outbox-token' }
@@ -44,7 +50,7 @@ async function pollUntil(router: ScimRouter<any>, done: () => Promise<boolean> |
 
 const fast = { dispatcher: false, backoff: { initialMs: 1, maxMs: 2 }, handlerTimeout: 100, leaseMs: 5000 }
 
-describe('event outbox (issue 13)', () => {
+describeDurable('event outbox (issue 13)', () => {
   it('a committed deactivation records exactly its events, each with the id onEvent received; a rejected write records none', async () => {
     const received: ScimEvent[] = []
     const { router, send } = setup({ onEvent: (e: ScimEvent) => void received.push(e), eventDelivery: fast })
@@ -197,7 +203,7 @@ describe('event outbox (issue 13)', () => {
   })
 })
 
-describe('event outbox retention and capability (issue 13)', () => {
+describeDurable('event outbox retention and capability (issue 13)', () => {
   it('prune deletes delivered events beyond the newest maxEvents per tenant and never pending ones', async () => {
     const adapter = defaultAdapter()
     const { router, send } = setup({ eventDelivery: { dispatcher: false, retention: { maxEvents: 3 } } }, adapter)
@@ -218,9 +224,14 @@ describe('event outbox retention and capability (issue 13)', () => {
     expect((await r2.events.list({}, { tenant: 'gamma' })).events.map((e) => e.state)).toEqual(['pending', 'pending'])
   })
 
+})
+
+describe('event delivery without an outbox (issue 13)', () => {
   it('an adapter without an outbox keeps delivery once after the commit; the feed API says it has no store', async () => {
     const seen: string[] = []
-    const { router, send } = setup({ onEvent: (e: ScimEvent) => void seen.push(e.type) }, new MemoryAdapter({ outbox: false }))
+    // The store under test when it has no outbox (the Kysely adapter), else MemoryAdapter without one.
+    const adapter = DURABLE ? new MemoryAdapter({ outbox: false }) : defaultAdapter()
+    const { router, send } = setup({ onEvent: (e: ScimEvent) => void seen.push(e.type) }, adapter)
     expect(router.events.durable).toBe(false)
     await send('post', '/Users', { schemas: [USER], userName: 'plain' })
     expect(seen).toEqual(['user.created'])

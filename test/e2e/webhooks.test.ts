@@ -10,6 +10,12 @@ import request from 'supertest'
 import { bearerToken, scimRouter, signWebhook, webhookSender, type ScimRouter } from '../../src'
 import { USER, defaultAdapter } from './harness'
 
+// The durable-delivery suites need a store with an outbox (MemoryAdapter, SqlAdapter). The Kysely
+// adapter has none yet: on its passes these suites do not apply, and the after-commit fallback is
+// what `event outbox retention and capability` below pins for every store without one.
+const DURABLE = defaultAdapter().outbox !== undefined
+const describeDurable = DURABLE ? describe : describe.skip
+
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -33,7 +39,7 @@ async function receiver(status: () => number): Promise<{ url: string; hits: Hit[
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, hits, close: () => new Promise((r) => server.close(() => r())) }
 }
 
-describe('webhooks (issue 13, Standard Webhooks)', () => {
+describeDurable('webhooks (issue 13, Standard Webhooks)', () => {
   it('signWebhook matches the specification example', () => {
     expect(signWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}')).toBe(
       'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
