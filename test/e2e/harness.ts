@@ -150,6 +150,12 @@ function kyselyTestAdapter(options: { nestedGroups?: boolean }): ScimAdapter<any
  * `SCIM_TEST_STORE=postgres` against SqlAdapter on PostgreSQL (`SCIM_PG_URL`), one fresh schema per
  * adapter, dropped after the test (or file) that made it.
  */
+/**
+ * Whether the store under test records events in an outbox (MemoryAdapter, SqlAdapter; not yet the
+ * Kysely adapter). Known without opening a store, so a suite can choose at import time.
+ */
+export const STORE_HAS_OUTBOX = !STORE.startsWith('kysely-')
+
 export function defaultAdapter(options: { nestedGroups?: boolean } = {}): ScimAdapter<any> {
   if (STORE.startsWith('kysely-')) return kyselyTestAdapter(options)
   if (STORE === 'sqlite') return SqlAdapter.sqlite(':memory:', options)

@@ -8,12 +8,12 @@ import type { AddressInfo } from 'node:net'
 import express from 'express'
 import request from 'supertest'
 import { bearerToken, scimRouter, signWebhook, webhookSender, type ScimRouter } from '../../src'
-import { USER, defaultAdapter } from './harness'
+import { STORE_HAS_OUTBOX, USER, defaultAdapter } from './harness'
 
 // The durable-delivery suites need a store with an outbox (MemoryAdapter, SqlAdapter). The Kysely
 // adapter has none yet: on its passes these suites do not apply, and the after-commit fallback is
 // what `event outbox retention and capability` below pins for every store without one.
-const DURABLE = defaultAdapter().outbox !== undefined
+const DURABLE = STORE_HAS_OUTBOX
 const describeDurable = DURABLE ? describe : describe.skip
 
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
