@@ -31,6 +31,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { MemoryAdapter, type ScimAdapter } from '../src'
 import { createExampleApp } from './app'
+import { stopOnSignals } from './shutdown'
 import { SqlAdapter } from './sql-adapter'
 
 function openStore(): { adapter: ScimAdapter; description: string; close: () => Promise<void> } {
@@ -114,18 +115,7 @@ async function start(): Promise<void> {
     } else console.log('Bearer token: from $SCIM_TOKEN')
     console.log(`Try: curl -s -H "Authorization: Bearer $SCIM_TOKEN" ${url}/Users`)
   })
-  let stopping = false
-  const stop = (): void => {
-    if (stopping) return
-    stopping = true
-    // Keep-alive connections would hold server.close() open: end idle ones now, and exit anyway
-    // after 5 s so Ctrl-C or SIGTERM always stops the process.
-    setTimeout(() => process.exit(0), 5000).unref()
-    server.close(() => void scim.events.stop().finally(() => void store.close().finally(() => process.exit(0))))
-    server.closeIdleConnections()
-  }
-  process.on('SIGINT', stop)
-  process.on('SIGTERM', stop)
+  stopOnSignals(server, () => scim.events.stop().finally(() => store.close()))
 }
 
 start().catch((err: unknown) => {

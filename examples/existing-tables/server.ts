@@ -19,6 +19,7 @@ import Database from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import { Pool } from 'pg'
 import { createExistingTablesApp } from './app'
+import { stopOnSignals } from '../shutdown'
 
 const port = Number(process.env.PORT ?? 8080)
 const host = process.env.HOST ?? '127.0.0.1'
@@ -51,16 +52,7 @@ async function start(): Promise<void> {
     if (!process.env.SCIM_TOKEN_B) console.log(`export SCIM_TOKEN_B=${tokenB}   # organisation B`)
     console.log(`Try: curl -s -H "Authorization: Bearer $SCIM_TOKEN" ${url}/Users`)
   })
-  let stopping = false
-  const stop = (): void => {
-    if (stopping) return
-    stopping = true
-    setTimeout(() => process.exit(0), 5000).unref()
-    server.close(() => void db.destroy().finally(() => process.exit(0)))
-    server.closeIdleConnections()
-  }
-  process.on('SIGINT', stop)
-  process.on('SIGTERM', stop)
+  stopOnSignals(server, () => db.destroy())
 }
 
 start().catch((err: unknown) => {
