@@ -222,8 +222,11 @@ function writeCanonical(v: unknown, out: string[]): void {
   out.push('}')
 }
 
-function scalarKey(info: AttributeInfo, a: unknown): string {
-  if (typeof a === 'string') return !info.def.caseExact && info.def.type === 'string' ? `f${foldCase(a)}` : `s${a}`
+/** Whether strings of this attribute compare case-insensitively (RFC 7643 §2.3.1 `caseExact`). */
+const folds = (info: AttributeInfo): boolean => !info.def.caseExact && info.def.type === 'string'
+
+function scalarKey(fold: boolean, a: unknown): string {
+  if (typeof a === 'string') return fold ? `f${foldCase(a)}` : `s${a}`
   if (typeof a === 'object' && a !== null) return `o${canonicalKey(a)}`
   return `${typeof a}:${String(a)}`
 }
@@ -237,18 +240,16 @@ function scalarKey(info: AttributeInfo, a: unknown): string {
  */
 export function sameValueKey(info: AttributeInfo, v: unknown): string {
   multiValuedWork.count++
-  if (info.def.type !== 'complex') return scalarKey(info, v)
+  if (info.def.type !== 'complex') return scalarKey(folds(info), v)
   const x = v as Record<string, unknown>
-  if (info.def.name === 'members' || info.def.name === 'groups') return scalarKey(MEMBER_VALUE, x['value'])
+  // Member and group `value`s are ids, compared exactly whatever the schema says.
+  if (info.def.name === 'members' || info.def.name === 'groups') return scalarKey(false, x['value'])
   const valueInfo = info.children?.get('value')
   if (!valueInfo) return `c${canonicalKey(v)}`
   const typeInfo = info.children?.get('type')
-  const valueKey = scalarKey(valueInfo, x['value'])
-  return typeInfo ? JSON.stringify([valueKey, scalarKey(typeInfo, x['type'])]) : valueKey
+  const valueKey = scalarKey(folds(valueInfo), x['value'])
+  return typeInfo ? JSON.stringify([valueKey, scalarKey(folds(typeInfo), x['type'])]) : valueKey
 }
-
-/** Member and group `value`s are compared exactly (ids), whatever the schema says. */
-const MEMBER_VALUE = { def: { caseExact: true, type: 'string' } } as unknown as AttributeInfo
 
 /** Structural equality of JSON values; object key order is ignored. */
 export function deepEqual(a: unknown, b: unknown): boolean {
