@@ -29,8 +29,8 @@ for path in /ServiceProviderConfig /Users /Groups; do
   code=$(status "$path")
   if [ "$code" != 200 ]; then echo "example-check: GET $path answered $code: $(cat "$work/body")" >&2; fail=1; fi
 done
-grep -q '"bulk":{"supported":true' <(status /ServiceProviderConfig >/dev/null; cat "$work/body") ||
-  { echo "example-check: Bulk is not served" >&2; fail=1; }
+status /ServiceProviderConfig >/dev/null
+grep -q '"bulk":{"supported":true' "$work/body" || { echo "example-check: Bulk is not served" >&2; fail=1; }
 kill -TERM "$pid"
 for _ in $(seq 1 40); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.25; done
 if kill -0 -- "-$pid" 2>/dev/null; then
