@@ -123,3 +123,14 @@ export { applyPatch } from './patch/apply'
 export type { PatchOptions, PatchResult } from './patch/apply'
 export { parsePatchRequest } from './patch/operations'
 export type { PatchOperation } from './patch/operations'
+export { Connections, MemoryConnectionStore, connectionAuth, CONNECTION_TOKEN_PREFIX } from './connections'
+export type {
+  ConnectionStore,
+  StoredConnection,
+  StoredConnectionToken,
+  ConnectionInfo,
+  CreatedConnection,
+  ConnectionPrincipal,
+  ConnectionsOptions,
+  ConnectionAuthOptions,
+} from './connections'

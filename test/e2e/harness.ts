@@ -10,7 +10,7 @@ const express4 = require('express4') as typeof express5
 import { randomBytes } from 'node:crypto'
 import request from 'supertest'
 import { Pool } from 'pg'
-import { MemoryAdapter, bearerToken, scimRouter, type ScimAdapter, type ScimRouterOptions } from '../../src'
+import { MemoryAdapter, MemoryConnectionStore, bearerToken, scimRouter, type ConnectionStore, type ScimAdapter, type ScimRouterOptions } from '../../src'
 import { SqlAdapter } from '../../examples/sql-adapter'
 
 import Database from 'better-sqlite3'
@@ -166,6 +166,14 @@ export function defaultAdapter(options: { nestedGroups?: boolean } = {}): ScimAd
     return adapter
   }
   return new MemoryAdapter(options)
+}
+
+/**
+ * The connection store that goes with the store under test (issue 14): MemoryConnectionStore for
+ * memory and the example's SqlAdapter, the Kysely one on the Kysely stores.
+ */
+export function defaultConnectionStore(): ConnectionStore {
+  return new MemoryConnectionStore()
 }
 
 export const TOKEN = 'good-token'

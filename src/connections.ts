@@ -1,0 +1,318 @@
+/**
+ * SCIM connections managed at run time: one tenant, base URL and rotating bearer tokens per
+ * customer organisation, kept in a {@link ConnectionStore} and checked by {@link connectionAuth}
+ * (RFC 7644 §2: the service provider authenticates every request; RFC 6750 bearer tokens).
+ * @module
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import { AUTH_SCHEME, BEARER_SCHEME, type TokenAuthenticate } from './auth'
+import { uuidv7 } from './ids'
+
+/** One bearer token of a connection, as stored: only its SHA-256 hash, never the token. */
+export interface StoredConnectionToken {
+  /** Lowercase hex SHA-256 of the token. */
+  hash: string
+  /** When it was issued (epoch ms). */
+  createdAt: number
+  /** When it stops working (epoch ms), or null for never. */
+  expiresAt: number | null
+}
+
+/** A connection as stored. */
+export interface StoredConnection {
+  id: string
+  /** The tenant every request authenticated by this connection works in. */
+  tenant: string
+  /** Epoch ms. */
+  createdAt: number
+  /** When the connection was revoked (epoch ms): every token stops working from then on. */
+  revokedAt: number | null
+  /** Last time one of its tokens authenticated a request (epoch ms; written at most every `lastUsedEvery`). */
+  lastUsedAt: number | null
+  /** At most two: the current token and, during a rotation, the previous one. */
+  tokens: StoredConnectionToken[]
+}
+
+/**
+ * Where connections are kept. Implementations: {@link MemoryConnectionStore}, and
+ * `kyselyConnectionStore(db)` of `scim-router/kysely` (tables created by its `migrate()`), which
+ * keeps connections in the same database as the resources.
+ */
+export interface ConnectionStore {
+  /** Store a new connection (with its tokens). */
+  insert(connection: StoredConnection): Promise<void>
+  /** One connection by id, or null. */
+  get(id: string): Promise<StoredConnection | null>
+  /** Every connection, oldest first. */
+  list(): Promise<StoredConnection[]>
+  /** The connection that has a token with this hash (expired or not), or null. */
+  findByTokenHash(hash: string): Promise<StoredConnection | null>
+  /** Replace a connection's tokens at once (atomically). */
+  setTokens(id: string, tokens: StoredConnectionToken[]): Promise<void>
+  /** Set `revokedAt` and/or `lastUsedAt`. */
+  update(id: string, fields: { revokedAt?: number | null; lastUsedAt?: number | null }): Promise<void>
+}
+
+/** A connection as listed: no token and no hash in it. */
+export interface ConnectionInfo {
+  id: string
+  tenant: string
+  /** The SCIM base URL of this connection (`<baseUrl>/c/<id>`), when the manager has a `baseUrl`. */
+  baseUrl?: string
+  createdAt: string
+  revokedAt: string | null
+  lastUsedAt: string | null
+  /** When each active token expires (ISO 8601, null = never), newest first. */
+  tokens: Array<{ createdAt: string; expiresAt: string | null }>
+}
+
+/** What {@link Connections.create} returns: the token is shown this once only. */
+export interface CreatedConnection {
+  id: string
+  tenant: string
+  baseUrl?: string
+  token: string
+}
+
+/** The principal {@link connectionAuth} resolves to. */
+export interface ConnectionPrincipal {
+  connectionId: string
+  tenant: string
+}
+
+/** Options of {@link Connections}. */
+export interface ConnectionsOptions {
+  /**
+   * The SCIM base URL shared by every connection, e.g. `https://app.example.com/scim/v2`; a
+   * connection's own URL is `<baseUrl>/c/<id>`. Without it, `baseUrl` is left out of answers.
+   */
+  baseUrl?: string
+  /** Lifetime of a new token in seconds, or null (default) for tokens that do not expire. */
+  tokenTtlSeconds?: number | null
+  /** `lastUsedAt` is written at most once per this many ms per connection. Default 60 000. */
+  lastUsedEvery?: number
+  /** The clock (epoch ms). Default `Date.now`; inject one in tests. */
+  now?: () => number
+}
+
+/** The recognisable prefix of every connection token (so secret scanners can find leaked ones). */
+export const CONNECTION_TOKEN_PREFIX = 'scimct_'
+
+const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex')
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
+const newToken = (): string => CONNECTION_TOKEN_PREFIX + randomBytes(32).toString('base64url')
+
+/**
+ * Creates, lists, rotates and revokes connections over a {@link ConnectionStore}, and checks
+ * presented tokens (for {@link connectionAuth}).
+ *
+ * @example
+ * ```ts
+ * const connections = new Connections(new MemoryConnectionStore(), { baseUrl: 'https://app.example.com/scim/v2' })
+ * const { id, token } = await connections.create('acme')        // hand `token` to the customer once
+ * const { token: next } = await connections.rotate(id, 3600)    // the old token works one more hour
+ * await connections.revoke(id)                                  // every token stops at once
+ * ```
+ */
+export class Connections {
+  readonly store: ConnectionStore
+  private readonly now: () => number
+  private readonly ttl: number | null
+  private readonly lastUsedEvery: number
+  private readonly baseUrl: string | undefined
+  private readonly touched = new Map<string, number>()
+
+  constructor(store: ConnectionStore, options: ConnectionsOptions = {}) {
+    this.store = store
+    this.now = options.now ?? Date.now
+    this.ttl = options.tokenTtlSeconds ?? null
+    this.lastUsedEvery = options.lastUsedEvery ?? 60_000
+    this.baseUrl = options.baseUrl?.replace(/\/+$/, '')
+    if (this.ttl !== null && !(this.ttl > 0)) throw new TypeError('Connections: tokenTtlSeconds must be positive or null')
+  }
+
+  private url(id: string): { baseUrl?: string } {
+    return this.baseUrl === undefined ? {} : { baseUrl: `${this.baseUrl}/c/${id}` }
+  }
+
+  private issue(): { token: string; stored: StoredConnectionToken } {
+    const token = newToken()
+    const now = this.now()
+    return { token, stored: { hash: sha256(token), createdAt: now, expiresAt: this.ttl === null ? null : now + this.ttl * 1000 } }
+  }
+
+  /**
+   * A new connection for `tenant`, with one token.
+   * @throws TypeError for an empty tenant.
+   */
+  async create(tenant: string): Promise<CreatedConnection> {
+    if (typeof tenant !== 'string' || tenant.length === 0 || tenant.length > 64) throw new TypeError('Connections.create(): tenant must be a non-empty string of at most 64 characters')
+    const id = uuidv7()
+    const { token, stored } = this.issue()
+    await this.store.insert({ id, tenant, createdAt: stored.createdAt, revokedAt: null, lastUsedAt: null, tokens: [stored] })
+    return { id, tenant, ...this.url(id), token }
+  }
+
+  /** Every connection, without tokens or hashes; expired tokens are left out. */
+  async list(): Promise<ConnectionInfo[]> {
+    return (await this.store.list()).map((c) => this.info(c))
+  }
+
+  /** One connection without tokens or hashes, or null. */
+  async get(id: string): Promise<ConnectionInfo | null> {
+    const c = await this.store.get(id)
+    return c ? this.info(c) : null
+  }
+
+  private info(c: StoredConnection): ConnectionInfo {
+    const now = this.now()
+    return {
+      id: c.id,
+      tenant: c.tenant,
+      ...this.url(c.id),
+      createdAt: iso(c.createdAt) as string,
+      revokedAt: iso(c.revokedAt),
+      lastUsedAt: iso(c.lastUsedAt),
+      tokens: c.revokedAt !== null ? [] : c.tokens.filter((t) => t.expiresAt === null || t.expiresAt > now).sort((a, b) => b.createdAt - a.createdAt).map((t) => ({ createdAt: iso(t.createdAt) as string, expiresAt: iso(t.expiresAt) })),
+    }
+  }
+
+  /**
+   * A new token for the connection; the current one keeps working `graceSeconds` more (0: it
+   * stops now), earlier if it expires before. Older tokens stop now: at most two are active.
+   * @returns the new token (shown once), or null when there is no such connection or it is revoked.
+   * @throws TypeError for a negative or non-finite `graceSeconds`.
+   */
+  async rotate(id: string, graceSeconds: number): Promise<{ token: string } | null> {
+    if (typeof graceSeconds !== 'number' || !Number.isFinite(graceSeconds) || graceSeconds < 0) throw new TypeError('Connections.rotate(): graceSeconds must be a non-negative number')
+    const c = await this.store.get(id)
+    if (!c || c.revokedAt !== null) return null
+    const now = this.now()
+    const deadline = now + graceSeconds * 1000
+    const current = c.tokens.filter((t) => t.expiresAt === null || t.expiresAt > now).sort((a, b) => b.createdAt - a.createdAt)[0]
+    const { token, stored } = this.issue()
+    const kept = current && graceSeconds > 0 ? [{ ...current, expiresAt: current.expiresAt === null ? deadline : Math.min(current.expiresAt, deadline) }] : []
+    await this.store.setTokens(id, [stored, ...kept])
+    return { token }
+  }
+
+  /** Revoke a connection: every token stops working at once. @returns false when there is no such connection. */
+  async revoke(id: string): Promise<boolean> {
+    const c = await this.store.get(id)
+    if (!c) return false
+    if (c.revokedAt === null) await this.store.update(id, { revokedAt: this.now() })
+    return true
+  }
+
+  /**
+   * The connection a presented token belongs to, when the token is one of its active ones (not
+   * expired, connection not revoked) and, with `connectionId`, the connection is that one.
+   * Records `lastUsedAt` (throttled).
+   */
+  async verify(token: string, connectionId?: string): Promise<ConnectionPrincipal | null> {
+    if (!token.startsWith(CONNECTION_TOKEN_PREFIX)) return null
+    const hash = sha256(token)
+    const c = await this.store.findByTokenHash(hash)
+    if (!c || c.revokedAt !== null) return null
+    if (connectionId !== undefined && connectionId !== c.id) return null
+    const now = this.now()
+    const presented = Buffer.from(hash, 'hex')
+    let ok = false
+    for (const t of c.tokens) {
+      const match = t.hash.length === hash.length && timingSafeEqual(Buffer.from(t.hash, 'hex'), presented)
+      if (match && (t.expiresAt === null || t.expiresAt > now)) ok = true
+    }
+    if (!ok) return null
+    const last = this.touched.get(c.id) ?? c.lastUsedAt ?? -Infinity
+    if (now - last >= this.lastUsedEvery) {
+      this.touched.set(c.id, now)
+      await this.store.update(c.id, { lastUsedAt: now })
+    }
+    return { connectionId: c.id, tenant: c.tenant }
+  }
+}
+
+/** Options of {@link connectionAuth}. */
+export interface ConnectionAuthOptions {
+  /**
+   * Where the connection id is in the request path, for per-connection URLs: a RegExp whose
+   * first group is the id, matched against the original URL (before the mount path is stripped).
+   * Default `/\/c\/([^/?#]+)(?=[/?#]|$)/`: mount the router at `/scim/v2/c/:connection` as well
+   * as at `/scim/v2`. When it matches, the token must belong to that connection (else 401); when
+   * it does not, the tenant comes from the token alone.
+   */
+  pathPattern?: RegExp
+}
+
+/**
+ * An authenticate strategy for `scimRouter` over {@link Connections}: a connection's bearer token
+ * (RFC 6750 §2.1) gives the request its tenant. Revoked connections and expired tokens get 401.
+ *
+ * @example
+ * ```ts
+ * const scim = scimRouter(adapter, { authenticate: connectionAuth(connections) })
+ * app.use('/scim/v2/c/:connection', scim)  // per-connection URL: the token must be this connection's
+ * app.use('/scim/v2', scim)                // shared URL: the tenant comes from the token
+ * ```
+ */
+export function connectionAuth(connections: Connections, options: ConnectionAuthOptions = {}): TokenAuthenticate<ConnectionPrincipal> {
+  const pattern = options.pathPattern ?? /\/c\/([^/?#]+)(?=[/?#]|$)/
+  const fn = async (req: IncomingMessage): Promise<ConnectionPrincipal | null> => {
+    const header = req.headers.authorization
+    if (typeof header !== 'string') return null
+    const m = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(header)
+    if (!m) return null
+    const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? ''
+    const inPath = pattern.exec(url.split('?')[0] as string)?.[1]
+    let id: string | undefined
+    if (inPath !== undefined) {
+      try {
+        id = decodeURIComponent(inPath)
+      } catch {
+        return null
+      }
+    }
+    return connections.verify(m[1] as string, id)
+  }
+  Object.defineProperty(fn, AUTH_SCHEME, { value: BEARER_SCHEME })
+  return fn as TokenAuthenticate<ConnectionPrincipal>
+}
+
+/** A {@link ConnectionStore} in memory (tests, single-process apps; lost on restart). */
+export class MemoryConnectionStore implements ConnectionStore {
+  private readonly byId = new Map<string, StoredConnection>()
+  private readonly byHash = new Map<string, string>()
+  private copy(c: StoredConnection): StoredConnection {
+    return { ...c, tokens: c.tokens.map((t) => ({ ...t })) }
+  }
+  async insert(connection: StoredConnection): Promise<void> {
+    if (this.byId.has(connection.id)) throw new Error(`connection ${connection.id} exists`)
+    this.byId.set(connection.id, this.copy(connection))
+    for (const t of connection.tokens) this.byHash.set(t.hash, connection.id)
+  }
+  async get(id: string): Promise<StoredConnection | null> {
+    const c = this.byId.get(id)
+    return c ? this.copy(c) : null
+  }
+  async list(): Promise<StoredConnection[]> {
+    return [...this.byId.values()].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1)).map((c) => this.copy(c))
+  }
+  async findByTokenHash(hash: string): Promise<StoredConnection | null> {
+    const id = this.byHash.get(hash)
+    return id === undefined ? null : this.get(id)
+  }
+  async setTokens(id: string, tokens: StoredConnectionToken[]): Promise<void> {
+    const c = this.byId.get(id)
+    if (!c) return
+    for (const t of c.tokens) this.byHash.delete(t.hash)
+    c.tokens = tokens.map((t) => ({ ...t }))
+    for (const t of c.tokens) this.byHash.set(t.hash, id)
+  }
+  async update(id: string, fields: { revokedAt?: number | null; lastUsedAt?: number | null }): Promise<void> {
+    const c = this.byId.get(id)
+    if (!c) return
+    if (fields.revokedAt !== undefined) c.revokedAt = fields.revokedAt
+    if (fields.lastUsedAt !== undefined) c.lastUsedAt = fields.lastUsedAt
+  }
+}
