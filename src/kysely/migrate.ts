@@ -77,7 +77,8 @@ function tableStatements(d: KyselyDialectName, r: ResolvedResource): string[] {
 
 /**
  * The SQL a mapping needs, in order: the side tables (`<prefix>values` for lookup keys,
- * `<prefix>unique` for uniqueness keys), optionally the mapped tables ({@link MigrationOptions.createTables}),
+ * `<prefix>unique` for uniqueness keys, `<prefix>connections` and `<prefix>connection_tokens` for
+ * `kyselyConnectionStore`), optionally the mapped tables ({@link MigrationOptions.createTables}),
  * and the indexes: default order `(tenant, created, id)` on every mapped table, `(member, group)` on
  * membership tables (their primary key `(group, member)` serves the other direction). Statements
  * are idempotent on SQLite and PostgreSQL (`IF NOT EXISTS`); on MySQL/MariaDB, {@link migrate}
@@ -100,6 +101,10 @@ export function migrationStatements(mapping: KyselyMapping, dialect: KyselyDiale
     createIndex(dialect, V, 'resource', ['resource_id']),
     `CREATE TABLE IF NOT EXISTS ${U} (${side('tenant, resource_type, path, value_key')})${t.tableSuffix}`,
     createIndex(dialect, U, 'resource', ['resource_id']),
+    // Connections (kyselyConnectionStore): one row per connection, one per active token (hash only).
+    `CREATE TABLE IF NOT EXISTS ${prefix}connections (id ${t.key(64)} NOT NULL, tenant ${t.key(64)} NOT NULL, created_at ${t.big} NOT NULL, revoked_at ${t.big}, last_used_at ${t.big}, PRIMARY KEY (id))${t.tableSuffix}`,
+    `CREATE TABLE IF NOT EXISTS ${prefix}connection_tokens (hash ${t.key(64)} NOT NULL, connection_id ${t.key(64)} NOT NULL, created_at ${t.big} NOT NULL, expires_at ${t.big}, PRIMARY KEY (hash))${t.tableSuffix}`,
+    createIndex(dialect, `${prefix}connection_tokens`, 'connection', ['connection_id']),
   ]
   for (const r of resources.values()) {
     if (options.createTables) out.push(...tableStatements(dialect, r))

@@ -15,7 +15,7 @@ import { SqlAdapter } from '../../examples/sql-adapter'
 
 import Database from 'better-sqlite3'
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely'
-import { kyselyAdapter, migrate, scimTablesMapping } from '../../src/kysely'
+import { kyselyAdapter, kyselyConnectionStore, migrate, scimTablesMapping } from '../../src/kysely'
 
 const STORE = process.env['SCIM_TEST_STORE'] ?? 'memory'
 const STORES = ['memory', 'sqlite', 'postgres', 'kysely-sqlite', 'kysely-postgres', 'kysely-mysql']
@@ -172,8 +172,32 @@ export function defaultAdapter(options: { nestedGroups?: boolean } = {}): ScimAd
  * The connection store that goes with the store under test (issue 14): MemoryConnectionStore for
  * memory and the example's SqlAdapter, the Kysely one on the Kysely stores.
  */
-export function defaultConnectionStore(): ConnectionStore {
-  return new MemoryConnectionStore()
+export function defaultStores(): { adapter: ScimAdapter<any>; connections: ConnectionStore } {
+  if (STORE === 'kysely-sqlite') {
+    const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) })
+    const mapping = scimTablesMapping()
+    const ready = migrate(db, mapping, { createTables: true })
+    return { adapter: kyselyAdapter({ db, mapping }), connections: waitFor(ready, kyselyConnectionStore(db)) }
+  }
+  if (STORE === 'kysely-postgres' || STORE === 'kysely-mysql') {
+    const shared = sharedKysely()
+    return { adapter: defaultAdapter(), connections: waitFor(shared.ready, kyselyConnectionStore(shared.db)) }
+  }
+  return { adapter: defaultAdapter(), connections: new MemoryConnectionStore() }
+}
+
+/** Every method of `target` waits for `ready` first. */
+function waitFor<T extends object>(ready: Promise<void>, target: T): T {
+  return new Proxy(target, {
+    get(t, key, receiver) {
+      const v = Reflect.get(t, key, receiver) as unknown
+      if (typeof v !== 'function') return v
+      return async (...args: unknown[]) => {
+        await ready
+        return (v as (...a: unknown[]) => unknown).apply(t, args)
+      }
+    },
+  })
 }
 
 export const TOKEN = 'good-token'
