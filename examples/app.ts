@@ -9,10 +9,10 @@
  * also after a crash or restart (issue 13). With `eventsLog`, every event the handler accepts is
  * appended to that file (one JSON object per line) before it is acknowledged.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { appendFileSync } from 'node:fs'
 import express, { type Express } from 'express'
-import { bearerToken, scimRouter, type EventDeliveryOptions, type ScimAdapter, type ScimEvent, type ScimRouter } from '../src'
+import { bearerToken, connectionAuth, scimRouter, type Authenticate, type Connections, type EventDeliveryOptions, type ScimAdapter, type ScimEvent, type ScimRouter } from '../src'
 
 /** A login session of the example app. */
 export interface Session {
@@ -56,6 +56,86 @@ export interface ExampleAppOptions {
   eventDelayMs?: number
   /** Durable delivery tuning (retries, leases), passed to the router. */
   eventDelivery?: EventDeliveryOptions
+  /**
+   * Connections managed at run time (issue 14): each connection's token opens `/scim/v2` (tenant
+   * from the token) and `/scim/v2/c/{id}` (that connection only); `token` keeps working for the
+   * default tenant at `/scim/v2`. Needs `adminToken` for the admin API at `/app/connections`.
+   */
+  connections?: Connections
+  /** Bearer token of the admin API at `/app/connections` (only with `connections`). */
+  adminToken?: string
+}
+
+const sha = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest()
+
+/**
+ * The admin API of the connections: `POST /app/connections` {tenant} → 201 {id, tenant, baseUrl,
+ * token}; `GET /app/connections`; `POST /app/connections/{id}/rotate` {graceSeconds} → 200 {token};
+ * `POST /app/connections/{id}/revoke` → 204. Every route needs `Authorization: Bearer <adminToken>`.
+ */
+function adminApi(app: Express, connections: Connections, adminToken: string, baseUrl: string | undefined): void {
+  const want = sha(adminToken)
+  const scimBase = (req: express.Request): string => baseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}/scim/v2`
+  const router = express.Router()
+  router.use((req, res, next) => {
+    const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '')
+    if (!m || !timingSafeEqual(sha(m[1] as string), want)) {
+      res.status(401).set('WWW-Authenticate', 'Bearer realm="admin"').json({ error: 'admin token required' })
+      return
+    }
+    next()
+  })
+  router.use(express.json())
+  const url = (req: express.Request, id: string): string => `${scimBase(req)}/c/${id}`
+  router.post('/', async (req, res, next) => {
+    try {
+      const tenant: unknown = req.body?.tenant
+      if (typeof tenant !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(tenant)) {
+        res.status(400).json({ error: 'tenant: 1 to 64 characters of A-Z a-z 0-9 . _ -' })
+        return
+      }
+      const c = await connections.create(tenant)
+      res.status(201).json({ id: c.id, tenant: c.tenant, baseUrl: url(req, c.id), token: c.token })
+    } catch (err) {
+      next(err)
+    }
+  })
+  router.get('/', async (req, res, next) => {
+    try {
+      res.json((await connections.list()).map((c) => ({ ...c, baseUrl: url(req, c.id) })))
+    } catch (err) {
+      next(err)
+    }
+  })
+  router.post('/:id/rotate', async (req, res, next) => {
+    try {
+      const grace: unknown = req.body?.graceSeconds ?? 0
+      if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0) {
+        res.status(400).json({ error: 'graceSeconds: a non-negative number' })
+        return
+      }
+      const r = await connections.rotate(String(req.params['id']), grace)
+      if (!r) {
+        res.status(404).json({ error: 'no such connection, or it is revoked' })
+        return
+      }
+      res.json({ token: r.token })
+    } catch (err) {
+      next(err)
+    }
+  })
+  router.post('/:id/revoke', async (req, res, next) => {
+    try {
+      if (!(await connections.revoke(String(req.params['id'])))) {
+        res.status(404).json({ error: 'no such connection' })
+        return
+      }
+      res.status(204).end()
+    } catch (err) {
+      next(err)
+    }
+  })
+  app.use('/app/connections', router)
 }
 
 /** Build the example app (no listening; `server.ts` starts it, tests drive it with supertest). */
@@ -93,8 +173,25 @@ export function createExampleApp(options: ExampleAppOptions): ExampleApp {
     res.json({ userId: session.userId })
   })
 
+  const staticToken = bearerToken(options.token)
+  let authenticate: Authenticate<unknown> = staticToken
+  if (options.connections) {
+    if (!options.adminToken) throw new TypeError('createExampleApp: connections need an adminToken')
+    adminApi(app, options.connections, options.adminToken, options.baseUrl)
+    const byConnection = connectionAuth(options.connections)
+    // SCIM_TOKEN is the default tenant's, at /scim/v2 only; /scim/v2/c/{id} takes that connection's tokens only.
+    authenticate = async (req) => {
+      const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? ''
+      if (!/^\/scim\/v2\/c\//.test(url)) {
+        const p = await staticToken(req)
+        if (p) return p
+      }
+      return byConnection(req)
+    }
+  }
+
   const scim = scimRouter(options.adapter, {
-      authenticate: bearerToken(options.token),
+      authenticate,
       ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
       ...(options.cursorSecret ? { cursorSecret: options.cursorSecret } : {}),
       // Every optional feature is on, so a newcomer can try it: Bulk (RFC 7644 §3.7) here, and
@@ -122,6 +219,7 @@ export function createExampleApp(options: ExampleAppOptions): ExampleApp {
         return undefined
       },
   })
+  if (options.connections) app.use('/scim/v2/c/:connection', scim)
   app.use('/scim/v2', scim)
   return { app, sessions, events, scim }
 }

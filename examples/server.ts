@@ -22,6 +22,11 @@
  * first N throw), SCIM_EXAMPLE_HANG_EVENTS=N (the next N never settle), SCIM_EXAMPLE_EVENT_DELAY_MS
  * (each takes that long before it is acknowledged).
  *
+ * Connections (issue 14): the admin API at /app/connections (README, "A SCIM connection per
+ * customer") creates, lists, rotates and revokes per-customer tokens at run time, kept in the same
+ * database (SQLite file or PostgreSQL schema; in memory with SCIM_STORE=memory). It is protected by
+ * ADMIN_TOKEN, generated and printed when unset.
+ *
  * Point an IdP (Entra ID, Okta, ...) at http://127.0.0.1:$PORT/scim/v2 with the bearer token.
  * The app itself (examples/app.ts) keeps toy login sessions and ends a user's sessions the moment
  * the IdP deprovisions the user.
@@ -29,21 +34,48 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { MemoryAdapter, type ScimAdapter } from '../src'
+import Database from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import { Pool } from 'pg'
+import { Connections, MemoryAdapter, MemoryConnectionStore, type ConnectionStore, type ScimAdapter } from '../src'
+import { connectionMigrationStatements, kyselyConnectionStore } from '../src/kysely'
 import { createExampleApp } from './app'
 import { stopOnSignals } from './shutdown'
 import { SqlAdapter } from './sql-adapter'
 
-function openStore(): { adapter: ScimAdapter; description: string; close: () => Promise<void> } {
+/** The connection store on the same database as the resources (a Kysely instance on it). */
+interface ConnectionsDb {
+  store: ConnectionStore
+  init: () => Promise<void>
+  close: () => Promise<void>
+}
+
+function kyselyConnections(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): ConnectionsDb {
+  return {
+    store: kyselyConnectionStore(db),
+    init: async () => {
+      for (const s of connectionMigrationStatements(dialect)) await sql.raw(s).execute(db)
+    },
+    close: () => db.destroy(),
+  }
+}
+
+function openStore(): { adapter: ScimAdapter; description: string; close: () => Promise<void>; connections: ConnectionsDb } {
   const pgUrl = process.env.DATABASE_URL || process.env.SCIM_PG_URL
   const store = (process.env.SCIM_STORE || (process.env.DATABASE_URL ? 'postgres' : 'sqlite')).toLowerCase()
   switch (store) {
     case 'memory':
-      return { adapter: new MemoryAdapter(), description: 'memory (MemoryAdapter; data is lost on exit)', close: async () => undefined }
+      return {
+        adapter: new MemoryAdapter(),
+        description: 'memory (MemoryAdapter; data is lost on exit)',
+        close: async () => undefined,
+        connections: { store: new MemoryConnectionStore(), init: async () => undefined, close: async () => undefined },
+      }
     case 'sqlite': {
       const file = process.env.SCIM_DB || 'scim-example.db'
       const adapter = SqlAdapter.sqlite(file)
-      return { adapter, description: `SQLite ${file}`, close: () => adapter.close() }
+      const connections = kyselyConnections(new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(file) }) }), 'sqlite')
+      return { adapter, description: `SQLite ${file}`, close: () => adapter.close(), connections }
     }
     case 'postgres':
     case 'postgresql': {
@@ -51,7 +83,9 @@ function openStore(): { adapter: ScimAdapter; description: string; close: () => 
       const schema = process.env.SCIM_PG_SCHEMA || undefined
       const adapter = SqlAdapter.postgres(pgUrl, schema ? { schema } : {})
       const where = `${new URL(pgUrl).host}${new URL(pgUrl).pathname}${schema ? ` (schema ${schema})` : ''}`
-      return { adapter, description: `PostgreSQL ${where}`, close: () => adapter.close() }
+      const pool = new Pool({ connectionString: pgUrl, max: 2, ...(schema ? { options: `-c search_path=${schema}` } : {}) })
+      const connections = kyselyConnections(new Kysely<any>({ dialect: new PostgresDialect({ pool }) }), 'postgres')
+      return { adapter, description: `PostgreSQL ${where}`, close: () => adapter.close(), connections }
     }
     default:
       throw new Error(`SCIM_STORE must be memory, sqlite or postgres (got '${store}')`)
@@ -64,6 +98,8 @@ const generated = !process.env.SCIM_TOKEN
 const token = process.env.SCIM_TOKEN || randomBytes(24).toString('base64url')
 
 const store = openStore()
+const adminGenerated = !process.env.ADMIN_TOKEN
+const adminToken = process.env.ADMIN_TOKEN || randomBytes(24).toString('base64url')
 
 /** A positive integer from the environment, or undefined. */
 function envInt(name: string): number | undefined {
@@ -92,6 +128,8 @@ const { app, scim } = createExampleApp({
   },
   adapter: store.adapter,
   token,
+  connections: new Connections(store.connections.store),
+  adminToken,
   cursorSecret: createHmac('sha256', token).update('scim-router example cursors').digest('base64url'),
   ...(process.env.SCIM_BASE_URL ? { baseUrl: process.env.SCIM_BASE_URL } : {}),
 })
@@ -99,6 +137,7 @@ const { app, scim } = createExampleApp({
 async function start(): Promise<void> {
   // Create the schema before accepting traffic, so a bad database URL fails at startup.
   if (store.adapter instanceof SqlAdapter) await store.adapter.init()
+  await store.connections.init()
   const server = createServer(app)
   server.once('error', (err: Error) => {
     console.error(`Cannot start: ${err.message}`)
@@ -114,8 +153,12 @@ async function start(): Promise<void> {
       console.log(`export SCIM_TOKEN=${token}`)
     } else console.log('Bearer token: from $SCIM_TOKEN')
     console.log(`Try: curl -s -H "Authorization: Bearer $SCIM_TOKEN" ${url}/Users`)
+    if (adminGenerated) {
+      console.log('Admin token of /app/connections generated (set ADMIN_TOKEN to choose one):')
+      console.log(`export ADMIN_TOKEN=${adminToken}`)
+    } else console.log('Admin token of /app/connections: from $ADMIN_TOKEN')
   })
-  stopOnSignals(server, () => scim.events.stop().finally(() => store.close()))
+  stopOnSignals(server, () => scim.events.stop().finally(() => store.close().finally(() => store.connections.close())))
 }
 
 start().catch((err: unknown) => {

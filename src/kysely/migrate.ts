@@ -76,6 +76,22 @@ function tableStatements(d: KyselyDialectName, r: ResolvedResource): string[] {
 }
 
 /**
+ * The SQL of the two tables `kyselyConnectionStore` keeps connections in: `<prefix>connections`
+ * (one row per connection) and `<prefix>connection_tokens` (one row per active token, its SHA-256
+ * hash only). Part of {@link migrationStatements}; on its own for a database whose resources are
+ * stored some other way.
+ */
+export function connectionMigrationStatements(dialect: KyselyDialectName, prefix = 'scim_'): string[] {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix) && prefix !== '') throw new TypeError(`connectionMigrationStatements: invalid prefix '${prefix}'`)
+  const t = TYPES[dialect]
+  return [
+    `CREATE TABLE IF NOT EXISTS ${prefix}connections (id ${t.key(64)} NOT NULL, tenant ${t.key(64)} NOT NULL, created_at ${t.big} NOT NULL, revoked_at ${t.big}, last_used_at ${t.big}, PRIMARY KEY (id))${t.tableSuffix}`,
+    `CREATE TABLE IF NOT EXISTS ${prefix}connection_tokens (hash ${t.key(64)} NOT NULL, connection_id ${t.key(64)} NOT NULL, created_at ${t.big} NOT NULL, expires_at ${t.big}, PRIMARY KEY (hash))${t.tableSuffix}`,
+    createIndex(dialect, `${prefix}connection_tokens`, 'connection', ['connection_id']),
+  ]
+}
+
+/**
  * The SQL a mapping needs, in order: the side tables (`<prefix>values` for lookup keys,
  * `<prefix>unique` for uniqueness keys, `<prefix>connections` and `<prefix>connection_tokens` for
  * `kyselyConnectionStore`), optionally the mapped tables ({@link MigrationOptions.createTables}),
@@ -101,10 +117,7 @@ export function migrationStatements(mapping: KyselyMapping, dialect: KyselyDiale
     createIndex(dialect, V, 'resource', ['resource_id']),
     `CREATE TABLE IF NOT EXISTS ${U} (${side('tenant, resource_type, path, value_key')})${t.tableSuffix}`,
     createIndex(dialect, U, 'resource', ['resource_id']),
-    // Connections (kyselyConnectionStore): one row per connection, one per active token (hash only).
-    `CREATE TABLE IF NOT EXISTS ${prefix}connections (id ${t.key(64)} NOT NULL, tenant ${t.key(64)} NOT NULL, created_at ${t.big} NOT NULL, revoked_at ${t.big}, last_used_at ${t.big}, PRIMARY KEY (id))${t.tableSuffix}`,
-    `CREATE TABLE IF NOT EXISTS ${prefix}connection_tokens (hash ${t.key(64)} NOT NULL, connection_id ${t.key(64)} NOT NULL, created_at ${t.big} NOT NULL, expires_at ${t.big}, PRIMARY KEY (hash))${t.tableSuffix}`,
-    createIndex(dialect, `${prefix}connection_tokens`, 'connection', ['connection_id']),
+    ...connectionMigrationStatements(dialect, prefix),
   ]
   for (const r of resources.values()) {
     if (options.createTables) out.push(...tableStatements(dialect, r))
