@@ -7,6 +7,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { AUTH_SCHEME, BEARER_SCHEME, type TokenAuthenticate } from './auth'
+import { TooManyRequestsError } from './errors'
 import { uuidv7 } from './ids'
 
 /** One bearer token of a connection, as stored: only its SHA-256 hash, never the token. */
@@ -117,7 +118,8 @@ const newToken = (): string => CONNECTION_TOKEN_PREFIX + randomBytes(32).toStrin
  */
 export class Connections {
   readonly store: ConnectionStore
-  private readonly now: () => number
+  /** The clock (epoch ms) of {@link ConnectionsOptions.now}. */
+  readonly now: () => number
   private readonly ttl: number | null
   private readonly lastUsedEvery: number
   private readonly baseUrl: string | undefined
@@ -243,11 +245,19 @@ export interface ConnectionAuthOptions {
    * it does not, the tenant comes from the token alone.
    */
   pathPattern?: RegExp
+  /**
+   * Token-bucket rate limit per connection, in this process: `perSecond` requests refill the
+   * bucket, which holds at most `burst`. Beyond it: 429 with `Retry-After` and a SCIM error body
+   * (RFC 6585 §4, RFC 7644 §3.12). Default `{ perSecond: 50, burst: 100 }` (above the 25
+   * requests/s per tenant that Entra ID's gallery requires); `false` turns it off.
+   */
+  rateLimit?: { perSecond: number; burst: number } | false
 }
 
 /**
  * An authenticate strategy for `scimRouter` over {@link Connections}: a connection's bearer token
- * (RFC 6750 §2.1) gives the request its tenant. Revoked connections and expired tokens get 401.
+ * (RFC 6750 §2.1) gives the request its tenant. Revoked connections and expired tokens get 401;
+ * beyond the connection's rate limit, 429 with `Retry-After`.
  *
  * @example
  * ```ts
@@ -258,6 +268,22 @@ export interface ConnectionAuthOptions {
  */
 export function connectionAuth(connections: Connections, options: ConnectionAuthOptions = {}): TokenAuthenticate<ConnectionPrincipal> {
   const pattern = options.pathPattern ?? /\/c\/([^/?#]+)(?=[/?#]|$)/
+  const limit = options.rateLimit === undefined ? { perSecond: 50, burst: 100 } : options.rateLimit
+  if (limit !== false && !(limit.perSecond > 0 && limit.burst >= 1)) throw new TypeError('connectionAuth(): rateLimit needs perSecond > 0 and burst >= 1')
+  const buckets = new Map<string, { tokens: number; at: number }>()
+  const take = (id: string): void => {
+    if (limit === false) return
+    const now = connections.now()
+    const b = buckets.get(id) ?? { tokens: limit.burst, at: now }
+    b.tokens = Math.min(limit.burst, b.tokens + (Math.max(0, now - b.at) / 1000) * limit.perSecond)
+    b.at = now
+    buckets.set(id, b)
+    if (b.tokens < 1) {
+      const wait = Math.max(1, Math.ceil((1 - b.tokens) / limit.perSecond))
+      throw new TooManyRequestsError(wait, `Rate limit of this connection exceeded (${limit.perSecond} requests/s, burst ${limit.burst}); retry after ${wait} s`)
+    }
+    b.tokens -= 1
+  }
   const fn = async (req: IncomingMessage): Promise<ConnectionPrincipal | null> => {
     const header = req.headers.authorization
     if (typeof header !== 'string') return null
@@ -273,7 +299,9 @@ export function connectionAuth(connections: Connections, options: ConnectionAuth
         return null
       }
     }
-    return connections.verify(m[1] as string, id)
+    const principal = await connections.verify(m[1] as string, id)
+    if (principal) take(principal.connectionId)
+    return principal
   }
   Object.defineProperty(fn, AUTH_SCHEME, { value: BEARER_SCHEME })
   return fn as TokenAuthenticate<ConnectionPrincipal>

@@ -10,7 +10,7 @@ import request from 'supertest'
 import { CONNECTION_TOKEN_PREFIX, Connections, connectionAuth, scimRouter, type ConnectionStore } from '../../src'
 import { USER, defaultStores, expectError } from './harness'
 
-function setup(options: { ttl?: number | null; lastUsedEvery?: number } = {}) {
+function setup(options: { ttl?: number | null; lastUsedEvery?: number; rateLimit?: { perSecond: number; burst: number } | false } = {}) {
   let now = Date.parse('2026-01-01T00:00:00Z')
   const { adapter, connections: base } = defaultStores()
   let updates = 0
@@ -27,7 +27,7 @@ function setup(options: { ttl?: number | null; lastUsedEvery?: number } = {}) {
     },
   }
   const connections = new Connections(store, { baseUrl: 'https://app.example.com/scim/v2', now: () => now, tokenTtlSeconds: options.ttl ?? null, lastUsedEvery: options.lastUsedEvery ?? 60_000 })
-  const scim = scimRouter(adapter, { authenticate: connectionAuth(connections) })
+  const scim = scimRouter(adapter, { authenticate: connectionAuth(connections, options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }) })
   const app = express()
   app.use('/scim/v2/c/:connection', scim)
   app.use('/scim/v2', scim)
@@ -149,5 +149,29 @@ describe('connections (issue 14)', () => {
     await t.get(a.token)
     expect(t.updates()).toBe(2)
     expect((await t.connections.get(a.id))?.lastUsedAt).toBe('2026-01-01T00:01:00.000Z')
+  })
+
+  it('rate limit per connection (default 50/s, burst 100): beyond it 429 with Retry-After and a SCIM error (RFC 6585 §4, RFC 7644 §3.12)', async () => {
+    const t = setup()
+    const a = await t.connections.create('acme')
+    const b = await t.connections.create('globex')
+    for (let i = 0; i < 100; i++) expect((await t.get(a.token, '/scim/v2/Users?count=1')).status).toBe(200)
+    const limited = await t.get(a.token)
+    expectError(limited, 429)
+    expect(limited.headers['retry-after']).toBe('1')
+    expect(limited.body.detail).toMatch(/50 requests\/s, burst 100/)
+    // Another connection has its own bucket.
+    expect((await t.get(b.token)).status).toBe(200)
+    // 20 ms refill one request at 50/s (injected clock, no sleep).
+    t.advance(20)
+    expect((await t.get(a.token)).status).toBe(200)
+    expectError(await t.get(a.token), 429)
+  })
+
+  it('rateLimit: false turns the limit off; a bad rateLimit is refused at startup', async () => {
+    const t = setup({ rateLimit: false })
+    const a = await t.connections.create('acme')
+    for (let i = 0; i < 120; i++) expect((await t.get(a.token, '/scim/v2/Users?count=1')).status).toBe(200)
+    expect(() => connectionAuth(t.connections, { rateLimit: { perSecond: 0, burst: 1 } })).toThrow(TypeError)
   })
 })
