@@ -117,8 +117,17 @@ function syntaxDetail(kind: string, err: PeggySyntaxError): string {
   return `Invalid ${kind} at column ${err.location.start.column}: ${err.message}`
 }
 
+function checkFilterText(text: string, limits: FilterLimits | undefined): Required<FilterLimits> {
+  if (typeof text !== 'string' || /^[ \t\r\n]*$/.test(text)) {
+    throw new InvalidFilterError('The filter must contain at least one valid expression')
+  }
+  return checkLimits(text, limits, 'filter')
+}
+
 /**
- * Parse a filter without resolving attribute names: the grammar's `Filter` start rule.
+ * Parse a filter without resolving attribute names: the grammar's `Filter` start rule. Trees
+ * are cached per text (a bounded LRU of 512 entries; only successful parses) and frozen, since
+ * the same tree is returned for the same text.
  *
  * @throws {InvalidFilterError} empty filter (RFC 7644 §3.4.2.2), a limit exceeded (the detail names
  *   the limit, and for depth the column of the first level too many), or a syntax error (the detail
@@ -127,9 +136,20 @@ function syntaxDetail(kind: string, err: PeggySyntaxError): string {
  * @example parseFilterSyntax('userName eq "bjensen"') // { type: 'compare', path: { text: 'userName', ... }, ... }
  */
 export function parseFilterSyntax(text: string, limits?: FilterLimits): ParsedFilter {
-  if (typeof text !== 'string' || /^[ \t\r\n]*$/.test(text)) {
-    throw new InvalidFilterError('The filter must contain at least one valid expression')
-  }
+  const l = checkFilterText(text, limits)
+  const key = cacheKey(text, l)
+  const hit = syntaxCache.get(key)
+  if (hit) return hit
+  const tree = freezeTree(parseFilterSyntaxUncached(text, l))
+  syntaxCache.set(key, tree)
+  return tree
+}
+
+/**
+ * The grammar (or the `attr eq "string"` fast path) without the cache: what
+ * {@link parseFilterSyntax} runs on a miss. Internal (the filter benchmark measures it).
+ */
+export function parseFilterSyntaxUncached(text: string, limits?: FilterLimits): ParsedFilter {
   const l = checkLimits(text, limits, 'filter')
   const simple = simpleEq(text)
   if (simple) {
@@ -139,6 +159,64 @@ export function parseFilterSyntax(text: string, limits?: FilterLimits): ParsedFi
   const tree = runParser(text, 'Filter', l.maxDepth, (err) => filterFail(syntaxDetail('filter', err), err)) as ParsedFilter
   checkTerms(tree, l, 'filter')
   return tree
+}
+
+/**
+ * A bounded least-recently-used map (a `Map` keeps insertion order: a hit re-inserts its key,
+ * the first key is the oldest). Only successful parses are stored, so hostile input that fails
+ * costs a parse each time but cannot grow it; each key is at most `maxLength` characters.
+ */
+class Lru<V> {
+  private readonly map = new Map<string, V>()
+  constructor(private readonly capacity: number) {}
+  get(key: string): V | undefined {
+    const v = this.map.get(key)
+    if (v !== undefined) {
+      this.map.delete(key)
+      this.map.set(key, v)
+    }
+    return v
+  }
+  set(key: string, value: V): void {
+    this.map.delete(key)
+    this.map.set(key, value)
+    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string)
+  }
+  get size(): number {
+    return this.map.size
+  }
+  clear(): void {
+    this.map.clear()
+  }
+}
+
+/** Entries per cache (syntax trees, and resolved trees per resource type). */
+const CACHE_SIZE = 512
+const syntaxCache = new Lru<ParsedFilter>(CACHE_SIZE)
+let resolvedCaches = new WeakMap<CompiledResourceType, Lru<FilterNode>>()
+
+/** A parse succeeds or fails the same way for the same text and depth/term limits (length is checked before). */
+const cacheKey = (text: string, l: Required<FilterLimits>): string => `${l.maxDepth},${l.maxTerms},${text}`
+
+/**
+ * Cached trees are shared between requests, so they are frozen: a caller that tried to change
+ * one would throw instead of corrupting the next request. Resolved trees point at the
+ * registry's `AttributeInfo`s, which are not ours to freeze (the `attribute` keys are skipped).
+ */
+function freezeTree<T>(root: T): T {
+  const stack: unknown[] = [root]
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (node === null || typeof node !== 'object' || Object.isFrozen(node)) continue
+    for (const [k, v] of Object.entries(node)) if (k !== 'attribute' && v !== null && typeof v === 'object') stack.push(v)
+    Object.freeze(node)
+  }
+  return root
+}
+
+/** Drop every cached tree. Internal (tests). */
+export function clearFilterCaches(): void {
+  syntaxCache.clear()
+  resolvedCaches = new WeakMap()
 }
 
 const SIMPLE_EQ = /^[ \t]*([A-Za-z$][A-Za-z0-9:._$-]*)[ \t]+[eE][qQ][ \t]+"((?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*)"[ \t]*$/
@@ -164,7 +242,8 @@ function simpleEq(text: string): ParsedFilter | undefined {
 
 /**
  * Parse and resolve a filter (RFC 7644 §3.4.2.2) against one resource type. The result is what
- * adapters receive and what {@link compileFilter} evaluates.
+ * adapters receive and what {@link compileFilter} evaluates. Resolved trees are cached per
+ * resource type and text (a bounded LRU of 512 entries; only successful parses) and frozen.
  *
  * @throws {InvalidFilterError} (400 invalidFilter) for an empty filter, a limit, a syntax error
  *   (with the column), an unknown operator (named), an unknown or ambiguous attribute (named),
@@ -176,9 +255,19 @@ function simpleEq(text: string): ParsedFilter | undefined {
  * parseFilter('emails[type eq "work" and value co "@example.com"]', users)
  */
 export function parseFilter(text: string, resourceType: CompiledResourceType, limits?: FilterLimits): FilterNode {
+  const l = checkFilterText(text, limits)
+  let cache = resolvedCaches.get(resourceType)
+  if (!cache) {
+    cache = new Lru<FilterNode>(CACHE_SIZE)
+    resolvedCaches.set(resourceType, cache)
+  }
+  const key = cacheKey(text, l)
+  const hit = cache.get(key)
+  if (hit) return hit
   const tree = parseFilterSyntax(text, limits)
-  const resolved = resolveFilter(tree, resourceType)
+  const resolved = freezeTree(resolveFilter(tree, resourceType))
   debug('filter %s resolved on %s', tree.type, resourceType.name)
+  cache.set(key, resolved)
   return resolved
 }
 
