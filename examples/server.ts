@@ -10,7 +10,8 @@
  *
  * Storage: SCIM_STORE=memory|sqlite|postgres. Unset: postgres when DATABASE_URL is set, else sqlite
  * in the file SCIM_DB (default `scim-example.db` in the working directory), which survives restarts.
- * Tables are created on first start (see examples/sql-adapter.ts). With PostgreSQL, SCIM_PG_SCHEMA
+ * Tables are created on first start (`migrate(db, scimTablesMapping(), { createTables: true })` of
+ * `scim-router/kysely`). With PostgreSQL, SCIM_PG_SCHEMA
  * (an identifier: letters, digits, `_`) puts the tables in that schema, created if missing; unset,
  * they go to the connection's search_path. Instances that share a database must use the same
  * schema (test/scale/scale-out.test.ts runs two of them on one fresh schema).
@@ -32,26 +33,56 @@ import type { AddressInfo } from 'node:net'
 import { MemoryAdapter, type ScimAdapter } from '../src'
 import { createExampleApp } from './app'
 import { stopOnSignals } from './shutdown'
-import { SqlAdapter } from './sql-adapter'
+import Database from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import { Pool } from 'pg'
+import { kyselyAdapter, migrate, scimTablesMapping } from '../src/kysely'
 
-function openStore(): { adapter: ScimAdapter; description: string; close: () => Promise<void> } {
+interface Store {
+  adapter: ScimAdapter
+  description: string
+  /** Create the tables (idempotent) before accepting traffic. */
+  init: () => Promise<void>
+  close: () => Promise<void>
+}
+
+/** The SCIM-owned tables of `scim-router/kysely` on `db`, created by migrate() on start. */
+function kyselyStore(db: Kysely<any>, description: string, before: () => Promise<void> = async () => undefined): Store {
+  const mapping = scimTablesMapping()
+  return {
+    adapter: kyselyAdapter({ db, mapping }),
+    description,
+    init: async () => {
+      await before()
+      await migrate(db, mapping, { createTables: true })
+    },
+    close: () => db.destroy(),
+  }
+}
+
+function openStore(): Store {
   const pgUrl = process.env.DATABASE_URL || process.env.SCIM_PG_URL
   const store = (process.env.SCIM_STORE || (process.env.DATABASE_URL ? 'postgres' : 'sqlite')).toLowerCase()
   switch (store) {
     case 'memory':
-      return { adapter: new MemoryAdapter(), description: 'memory (MemoryAdapter; data is lost on exit)', close: async () => undefined }
+      return { adapter: new MemoryAdapter(), description: 'memory (MemoryAdapter; data is lost on exit)', init: async () => undefined, close: async () => undefined }
     case 'sqlite': {
       const file = process.env.SCIM_DB || 'scim-example.db'
-      const adapter = SqlAdapter.sqlite(file)
-      return { adapter, description: `SQLite ${file}`, close: () => adapter.close() }
+      const database = new Database(file)
+      if (file !== ':memory:') database.pragma('journal_mode = WAL')
+      database.pragma('busy_timeout = 5000')
+      return kyselyStore(new Kysely<any>({ dialect: new SqliteDialect({ database }) }), `SQLite ${file}`)
     }
     case 'postgres':
     case 'postgresql': {
       if (!pgUrl) throw new Error('SCIM_STORE=postgres needs DATABASE_URL (or SCIM_PG_URL)')
       const schema = process.env.SCIM_PG_SCHEMA || undefined
-      const adapter = SqlAdapter.postgres(pgUrl, schema ? { schema } : {})
+      if (schema && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new Error(`SCIM_PG_SCHEMA must be a plain identifier (got '${schema}')`)
+      const pool = new Pool({ connectionString: pgUrl, ...(schema ? { options: `-c search_path=${schema}` } : {}) })
       const where = `${new URL(pgUrl).host}${new URL(pgUrl).pathname}${schema ? ` (schema ${schema})` : ''}`
-      return { adapter, description: `PostgreSQL ${where}`, close: () => adapter.close() }
+      return kyselyStore(new Kysely<any>({ dialect: new PostgresDialect({ pool }) }), `PostgreSQL ${where}`, async () => {
+        if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
+      })
     }
     default:
       throw new Error(`SCIM_STORE must be memory, sqlite or postgres (got '${store}')`)
@@ -98,7 +129,7 @@ const { app, scim } = createExampleApp({
 
 async function start(): Promise<void> {
   // Create the schema before accepting traffic, so a bad database URL fails at startup.
-  if (store.adapter instanceof SqlAdapter) await store.adapter.init()
+  await store.init()
   const server = createServer(app)
   server.once('error', (err: Error) => {
     console.error(`Cannot start: ${err.message}`)
