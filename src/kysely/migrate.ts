@@ -122,7 +122,8 @@ export function migrationStatements(mapping: KyselyMapping, dialect: KyselyDiale
  * commit order, the event `id` unique, payload as JSON; indexes for the claim
  * `(next_attempt_at, seq)` and per-resource order `(tenant, resource_type, resource_id, seq)`
  * (partial on pending rows where the database has partial indexes), the feed `(tenant, seq)` and
- * retention `(state, delivered_at)`.
+ * retention `(state, delivered_at)`; on MySQL/MariaDB also `<table>_order` (one row per tenant,
+ * locked by a write before it inserts its events, so `seq` follows commit order per tenant).
  */
 export function outboxStatements(dialect: KyselyDialectName, table: string): string[] {
   const t = TYPES[dialect]
@@ -138,6 +139,9 @@ export function outboxStatements(dialect: KyselyDialectName, table: string): str
     createIndex(dialect, table, 'resource', ['tenant', 'resource_type', 'resource_id', 'seq']) + pending,
     createIndex(dialect, table, 'feed', ['tenant', 'seq']),
     createIndex(dialect, table, 'delivered', ['state', 'delivered_at']),
+    // MySQL/MariaDB: one row per tenant, locked by each write right before its events are
+    // inserted and held to COMMIT, so `seq` order is commit order per tenant.
+    ...(dialect === 'mysql' ? [`CREATE TABLE IF NOT EXISTS ${table}_order (tenant ${t.key(160)} NOT NULL, PRIMARY KEY (tenant))${t.tableSuffix}`] : []),
   ]
 }
 

@@ -9,7 +9,8 @@
  * delivered_at (epoch ms), last_error.
  *
  * Commit order: PostgreSQL assigns `seq` under a per-tenant transaction advisory lock held to
- * COMMIT; SQLite has one writer at a time.
+ * COMMIT; MySQL/MariaDB under the lock of the tenant's row in `<table>_order`, held to COMMIT;
+ * SQLite has one writer at a time.
  *
  * Claims run in one transaction, serialised between claimers (PostgreSQL: transaction advisory
  * lock; MySQL/MariaDB: a named lock `GET_LOCK` taken before the transaction starts; SQLite: one
@@ -67,6 +68,7 @@ export class KyselyOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
   async record(tx: Db, tenant: string, events: readonly OutboxEventInput[]): Promise<void> {
     if (events.length === 0) return
     if (this.#dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(hashtext(${`scim-router:events:${this.#table}:${tenant}`}))`.execute(tx)
+    if (this.#dialect === 'mysql') await sql`INSERT INTO ${sql.raw(`${this.#table}_order`)} (tenant) VALUES (${tenant}) ON DUPLICATE KEY UPDATE tenant = tenant`.execute(tx)
     const now = Date.now()
     // The router's first attempt, claimed here when nothing earlier of the resource is pending
     // outside its lease (OutboxEventInput.lease): one check per resource of this write.
