@@ -127,10 +127,14 @@ function kyselyTestAdapter(options: { nestedGroups?: boolean }): ScimAdapter<any
   const own = randomBytes(6).toString('hex')
   // Its own events table: a claim takes due events of every tenant, and suites share the database.
   const events = `scim_events_${own}`
-  const ready = shared.ready.then(async () => {
-    const { sql } = await import('kysely')
-    for (const s of outboxStatements(STORE === 'kysely-postgres' ? 'postgres' : 'mysql', events)) await sql.raw(s).execute(shared.db)
-  })
+  // Created on first use (an adapter made but never used creates nothing, so nothing races the
+  // schema's drop at the end of the file).
+  let created: Promise<void> | undefined
+  const ready = (): Promise<void> =>
+    (created ??= shared.ready.then(async () => {
+      const { sql } = await import('kysely')
+      for (const s of outboxStatements(STORE === 'kysely-postgres' ? 'postgres' : 'mysql', events)) await sql.raw(s).execute(shared.db)
+    }))
   const adapter = kyselyAdapter<any>({
     db: shared.db,
     mapping,
@@ -148,7 +152,7 @@ function kyselyTestAdapter(options: { nestedGroups?: boolean }): ScimAdapter<any
         const v = Reflect.get(target, key, receiver) as unknown
         if (typeof v !== 'function') return v
         return async (...args: unknown[]) => {
-          await ready
+          await ready()
           return unprefix(await (v as (...a: unknown[]) => unknown).apply(target, args))
         }
       },
@@ -160,7 +164,7 @@ function kyselyTestAdapter(options: { nestedGroups?: boolean }): ScimAdapter<any
       const v = Reflect.get(target, key, receiver) as unknown
       if (typeof v !== 'function' || key === 'canFilter' || key === 'constructor') return typeof v === 'function' ? v.bind(target) : v
       return async (...args: unknown[]) => {
-        await ready
+        await ready()
         return (v as (...a: unknown[]) => unknown).apply(target, args)
       }
     },
