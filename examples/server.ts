@@ -10,7 +10,8 @@
  *
  * Storage: SCIM_STORE=memory|sqlite|postgres. Unset: postgres when DATABASE_URL is set, else sqlite
  * in the file SCIM_DB (default `scim-example.db` in the working directory), which survives restarts.
- * Tables are created on first start (see examples/sql-adapter.ts). With PostgreSQL, SCIM_PG_SCHEMA
+ * Tables are created on first start (`migrate(db, scimTablesMapping(), { createTables: true })` of
+ * `scim-router/kysely`). With PostgreSQL, SCIM_PG_SCHEMA
  * (an identifier: letters, digits, `_`) puts the tables in that schema, created if missing; unset,
  * they go to the connection's search_path. Instances that share a database must use the same
  * schema (test/scale/scale-out.test.ts runs two of them on one fresh schema).
@@ -35,57 +36,61 @@ import { createHmac, randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Database from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import { Pool } from 'pg'
 import { Connections, MemoryAdapter, MemoryConnectionStore, type ConnectionStore, type ScimAdapter } from '../src'
-import { connectionMigrationStatements, kyselyConnectionStore } from '../src/kysely'
+import { kyselyAdapter, kyselyConnectionStore, migrate, scimTablesMapping } from '../src/kysely'
 import { createExampleApp } from './app'
 import { stopOnSignals } from './shutdown'
-import { SqlAdapter } from './sql-adapter'
 
-/** The connection store on the same database as the resources (a Kysely instance on it). */
-interface ConnectionsDb {
-  store: ConnectionStore
+interface Store {
+  adapter: ScimAdapter
+  /** Connections (per-customer tokens), kept in the same database as the resources. */
+  connections: ConnectionStore
+  description: string
+  /** Create the tables (idempotent) before accepting traffic. */
   init: () => Promise<void>
   close: () => Promise<void>
 }
 
-function kyselyConnections(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): ConnectionsDb {
+/** The SCIM-owned tables of `scim-router/kysely` on `db`, created by migrate() on start. */
+function kyselyStore(db: Kysely<any>, description: string, before: () => Promise<void> = async () => undefined): Store {
+  const mapping = scimTablesMapping()
   return {
-    store: kyselyConnectionStore(db),
+    adapter: kyselyAdapter({ db, mapping }),
+    connections: kyselyConnectionStore(db),
+    description,
     init: async () => {
-      for (const s of connectionMigrationStatements(dialect)) await sql.raw(s).execute(db)
+      await before()
+      await migrate(db, mapping, { createTables: true })
     },
     close: () => db.destroy(),
   }
 }
 
-function openStore(): { adapter: ScimAdapter; description: string; close: () => Promise<void>; connections: ConnectionsDb } {
+function openStore(): Store {
   const pgUrl = process.env.DATABASE_URL || process.env.SCIM_PG_URL
   const store = (process.env.SCIM_STORE || (process.env.DATABASE_URL ? 'postgres' : 'sqlite')).toLowerCase()
   switch (store) {
     case 'memory':
-      return {
-        adapter: new MemoryAdapter(),
-        description: 'memory (MemoryAdapter; data is lost on exit)',
-        close: async () => undefined,
-        connections: { store: new MemoryConnectionStore(), init: async () => undefined, close: async () => undefined },
-      }
+      return { adapter: new MemoryAdapter(), description: 'memory (MemoryAdapter; data is lost on exit)', connections: new MemoryConnectionStore(), init: async () => undefined, close: async () => undefined }
     case 'sqlite': {
       const file = process.env.SCIM_DB || 'scim-example.db'
-      const adapter = SqlAdapter.sqlite(file)
-      const connections = kyselyConnections(new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(file) }) }), 'sqlite')
-      return { adapter, description: `SQLite ${file}`, close: () => adapter.close(), connections }
+      const database = new Database(file)
+      if (file !== ':memory:') database.pragma('journal_mode = WAL')
+      database.pragma('busy_timeout = 5000')
+      return kyselyStore(new Kysely<any>({ dialect: new SqliteDialect({ database }) }), `SQLite ${file}`)
     }
     case 'postgres':
     case 'postgresql': {
       if (!pgUrl) throw new Error('SCIM_STORE=postgres needs DATABASE_URL (or SCIM_PG_URL)')
       const schema = process.env.SCIM_PG_SCHEMA || undefined
-      const adapter = SqlAdapter.postgres(pgUrl, schema ? { schema } : {})
+      if (schema && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new Error(`SCIM_PG_SCHEMA must be a plain identifier (got '${schema}')`)
+      const pool = new Pool({ connectionString: pgUrl, ...(schema ? { options: `-c search_path=${schema}` } : {}) })
       const where = `${new URL(pgUrl).host}${new URL(pgUrl).pathname}${schema ? ` (schema ${schema})` : ''}`
-      const pool = new Pool({ connectionString: pgUrl, max: 2, ...(schema ? { options: `-c search_path=${schema}` } : {}) })
-      const connections = kyselyConnections(new Kysely<any>({ dialect: new PostgresDialect({ pool }) }), 'postgres')
-      return { adapter, description: `PostgreSQL ${where}`, close: () => adapter.close(), connections }
+      return kyselyStore(new Kysely<any>({ dialect: new PostgresDialect({ pool }) }), `PostgreSQL ${where}`, async () => {
+        if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
+      })
     }
     default:
       throw new Error(`SCIM_STORE must be memory, sqlite or postgres (got '${store}')`)
@@ -128,7 +133,7 @@ const { app, scim } = createExampleApp({
   },
   adapter: store.adapter,
   token,
-  connections: new Connections(store.connections.store),
+  connections: new Connections(store.connections),
   adminToken,
   cursorSecret: createHmac('sha256', token).update('scim-router example cursors').digest('base64url'),
   ...(process.env.SCIM_BASE_URL ? { baseUrl: process.env.SCIM_BASE_URL } : {}),
@@ -136,8 +141,7 @@ const { app, scim } = createExampleApp({
 
 async function start(): Promise<void> {
   // Create the schema before accepting traffic, so a bad database URL fails at startup.
-  if (store.adapter instanceof SqlAdapter) await store.adapter.init()
-  await store.connections.init()
+  await store.init()
   const server = createServer(app)
   server.once('error', (err: Error) => {
     console.error(`Cannot start: ${err.message}`)
@@ -158,7 +162,7 @@ async function start(): Promise<void> {
       console.log(`export ADMIN_TOKEN=${adminToken}`)
     } else console.log('Admin token of /app/connections: from $ADMIN_TOKEN')
   })
-  stopOnSignals(server, () => scim.events.stop().finally(() => store.close().finally(() => store.connections.close())))
+  stopOnSignals(server, () => scim.events.stop().finally(() => store.close()))
 }
 
 start().catch((err: unknown) => {

@@ -19,6 +19,7 @@ import type {
   SortSpec,
   StoredResource,
   UniqueConstraint,
+  OutboxEvents,
 } from '../adapter'
 import { InvalidCursorError, InvalidValueError, NotFoundError, PreconditionFailedError, TooManyError, UniquenessError } from '../errors'
 import type { FilterNode } from '../filter/ast'
@@ -30,6 +31,7 @@ import { keysetPage } from '../keyset'
 import { detectDialect, isDuplicateKey, isRetryable } from './dialect'
 import { resolveMapping, type KyselyDialectName, type KyselyMapping, type ResolvedResource } from './mapping'
 import { migrate, type MigrationOptions } from './migrate'
+import { KyselyOutbox } from './outbox'
 import { planFilter, type Plan } from './plan'
 import { decodeRow, encodeInstant, encodeRecord, lookupKey, readPath, readStrings, uniqueKey } from './records'
 
@@ -55,6 +57,14 @@ export interface KyselyAdapterOptions<Ctx> {
   maxInMemory?: number
   /** Run {@link migrate} (with these options) before the first operation. Default false. */
   migrate?: boolean | MigrationOptions
+  /**
+   * The durable event outbox (default true): events are written to `<sideTablePrefix>events`
+   * (created by {@link migrate}) in each write's transaction, and `adapter.outbox` gives the router
+   * at-least-once delivery and the event feed (RFC 7644 §3 writes, delivered after commit).
+   * `{ table }` names another events table (create it with `outboxStatements`). False: no outbox;
+   * the router delivers events once after the commit.
+   */
+  outbox?: boolean | { table: string }
 }
 
 const CHUNK = 500
@@ -85,6 +95,8 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
   readonly #mapping: KyselyMapping
   readonly #migrate: MigrationOptions | undefined
   #ready: Promise<void> | undefined
+  /** The durable event outbox (`ScimAdapter.outbox`), unless the option `outbox: false`. */
+  readonly outbox?: KyselyOutbox<Ctx>
 
   constructor(options: KyselyAdapterOptions<Ctx>) {
     this.#db = options.db
@@ -103,6 +115,17 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
         const t = (ctx as { tenant?: unknown } | null | undefined)?.tenant
         return typeof t === 'string' ? t : 'default'
       })
+    if (options.outbox !== false) {
+      const table = typeof options.outbox === 'object' ? options.outbox.table : `${prefix}events`
+      if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/.test(table)) throw new TypeError(`kyselyAdapter: invalid outbox table '${table}'`)
+      this.outbox = new KyselyOutbox<Ctx>(this.#db, this.dialect, table, this.#tenantOf, () => this.init())
+    }
+  }
+
+  /** Record a write's events in its transaction, as its last statement (ScimAdapter.outbox). */
+  async #record<R>(tx: Db, tenant: string, events: OutboxEvents<R> | undefined, result: R): Promise<R> {
+    if (events && this.outbox) await this.outbox.record(tx, tenant, events(result))
+    return result
   }
 
   /** Run the configured migration once (a no-op without the `migrate` option). */
@@ -560,7 +583,7 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
         await this.#addMembers(tx, r, tenant, id, rec.members)
         await this.#touch(tx, tenant, this.#memberTypes, rec.members)
       }
-      return this.#readOne(tx, r, tenant, id)
+      return this.#record(tx, tenant, q.events, await this.#readOne(tx, r, tenant, id))
     }, q.signal)
   }
 
@@ -602,7 +625,7 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       if (this.#memberTypes.includes(r) && memberDisplay(before.attributes) !== memberDisplay(q.attributes)) {
         for (const [g, ids] of await this.#groupsOf(tx, tenant, q.id)) await this.#touch(tx, tenant, [g], ids)
       }
-      return this.#readOne(tx, r, tenant, q.id)
+      return this.#record(tx, tenant, q.events, await this.#readOne(tx, r, tenant, q.id))
     }, q.signal)
   }
 
@@ -622,12 +645,12 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       const added = [...new Set(q.add)].filter((id) => !present.has(id))
       const removed = [...new Set(q.remove)].filter((id) => present.has(id))
       await this.#checkMembers(tx, tenant, added)
-      if (added.length === 0 && removed.length === 0) return { resource: (await this.#hydrate(tx, r, tenant, locked, ['members']))[0]!, added, removed }
+      if (added.length === 0 && removed.length === 0) return this.#record(tx, tenant, q.events, { resource: (await this.#hydrate(tx, r, tenant, locked, ['members']))[0]!, added, removed })
       await this.#removeMembers(tx, r, tenant, q.id, removed)
       await this.#addMembers(tx, r, tenant, q.id, added)
       await this.#touch(tx, tenant, [r], [q.id])
       await this.#touch(tx, tenant, this.#memberTypes, [...added, ...removed].filter((id) => id !== q.id))
-      return { resource: await this.#readOne(tx, r, tenant, q.id, ['members']), added, removed }
+      return this.#record(tx, tenant, q.events, { resource: await this.#readOne(tx, r, tenant, q.id, ['members']), added, removed })
     }, q.signal)
   }
 
@@ -665,6 +688,7 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       if (r.tenant) del = del.where(r.tenant, '=', tenant)
       const res = await del.executeTakeFirst()
       if (Number(res.numDeletedRows) === 0) throw new NotFoundError(`${r.name} ${q.id} not found`)
+      await this.#record(tx, tenant, q.events, undefined)
     }, q.signal)
   }
 }

@@ -16,6 +16,11 @@ export interface MigrationOptions {
    * only indexes are added to them.
    */
   createTables?: boolean
+  /**
+   * Also create the event outbox table `<prefix>events` of the adapter's durable delivery
+   * (see {@link outboxStatements}). Default true.
+   */
+  outbox?: boolean
 }
 
 interface Types {
@@ -124,8 +129,41 @@ export function migrationStatements(mapping: KyselyMapping, dialect: KyselyDiale
     out.push(createIndex(dialect, r.table, 'scim_order', [...(r.tenant ? [r.tenant] : []), r.created, r.id]))
     if (r.members) out.push(createIndex(dialect, r.members.table, 'scim_member', [r.members.member, r.members.group]))
   }
+  if (options.outbox !== false) out.push(...outboxStatements(dialect, `${prefix}events`))
   return out
 }
+
+// ----------------------------------------------------------------------------- event outbox
+
+/**
+ * The DDL of the event outbox table (`<prefix>events` by default) and its indexes: `seq` in
+ * commit order, the event `id` unique, payload as JSON; indexes for the claim
+ * `(next_attempt_at, seq)` and per-resource order `(tenant, resource_type, resource_id, seq)`
+ * (partial on pending rows where the database has partial indexes), the feed `(tenant, seq)` and
+ * retention `(state, delivered_at)`; on MySQL/MariaDB also `<table>_order` (one row per tenant,
+ * locked by a write before it inserts its events, so `seq` follows commit order per tenant).
+ */
+export function outboxStatements(dialect: KyselyDialectName, table: string): string[] {
+  const t = TYPES[dialect]
+  const pg = dialect === 'postgres'
+  const seq = pg ? 'BIGSERIAL PRIMARY KEY' : dialect === 'mysql' ? 'BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT'
+  const pending = dialect === 'mysql' ? '' : " WHERE state = 'pending'"
+  return [
+    `CREATE TABLE IF NOT EXISTS ${table} (seq ${seq}, id ${t.key(64)} NOT NULL, tenant ${t.key(160)} NOT NULL, resource_type ${t.key(64)} NOT NULL,
+      resource_id ${t.key(64)} NOT NULL, type ${t.key(64)} NOT NULL, payload ${t.json} NOT NULL, state ${t.key(16)} NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at ${t.big} NOT NULL, lease_owner ${t.key(160)}, lease_until ${t.big},
+      created_at ${t.big} NOT NULL, delivered_at ${t.big}, last_error ${t.text}, CONSTRAINT ${indexName(table, 'id')} UNIQUE (id))${t.tableSuffix}`,
+    createIndex(dialect, table, 'claim', ['next_attempt_at', 'seq']) + pending,
+    createIndex(dialect, table, 'resource', ['tenant', 'resource_type', 'resource_id', 'seq']) + pending,
+    createIndex(dialect, table, 'feed', ['tenant', 'seq']),
+    createIndex(dialect, table, 'delivered', ['state', 'delivered_at']),
+    // MySQL/MariaDB: one row per tenant, locked by each write right before its events are
+    // inserted and held to COMMIT, so `seq` order is commit order per tenant.
+    ...(dialect === 'mysql' ? [`CREATE TABLE IF NOT EXISTS ${table}_order (tenant ${t.key(160)} NOT NULL, PRIMARY KEY (tenant))${t.tableSuffix}`] : []),
+  ]
+}
+
+// ----------------------------------------------------------------------------- end event outbox
 
 /**
  * Apply {@link migrationStatements} through a Kysely instance (dialect detected from it). Safe to

@@ -15,7 +15,7 @@ import { SqlAdapter } from '../../examples/sql-adapter'
 
 import Database from 'better-sqlite3'
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely'
-import { kyselyAdapter, kyselyConnectionStore, migrate, scimTablesMapping } from '../../src/kysely'
+import { kyselyAdapter, kyselyConnectionStore, migrate, outboxStatements, scimTablesMapping } from '../../src/kysely'
 
 const STORE = process.env['SCIM_TEST_STORE'] ?? 'memory'
 const STORES = ['memory', 'sqlite', 'postgres', 'kysely-sqlite', 'kysely-postgres', 'kysely-mysql']
@@ -125,19 +125,46 @@ function kyselyTestAdapter(options: { nestedGroups?: boolean }): ScimAdapter<any
   }
   const shared = sharedKysely()
   const own = randomBytes(6).toString('hex')
+  // Its own events table: a claim takes due events of every tenant, and suites share the database.
+  const events = `scim_events_${own}`
+  // Created on first use (an adapter made but never used creates nothing, so nothing races the
+  // schema's drop at the end of the file).
+  let created: Promise<void> | undefined
+  const ready = (): Promise<void> =>
+    (created ??= shared.ready.then(async () => {
+      const { sql } = await import('kysely')
+      for (const s of outboxStatements(STORE === 'kysely-postgres' ? 'postgres' : 'mysql', events)) await sql.raw(s).execute(shared.db)
+    }))
   const adapter = kyselyAdapter<any>({
     db: shared.db,
     mapping,
+    outbox: { table: events },
     ...options,
     tenant: (ctx) => `${own}:${typeof ctx?.tenant === 'string' ? ctx.tenant : 'default'}`,
   })
-  // Every operation waits for the shared migration first.
+  // Every operation (of the adapter and of its outbox) waits for the shared migration first.
+  // Events carry the tenant the suite sees, not the isolating prefix (claim and list results).
+  const unprefix = (out: unknown): unknown =>
+    Array.isArray(out) ? out.map((e: { tenant?: unknown }) => (typeof e?.tenant === 'string' && e.tenant.startsWith(`${own}:`) ? { ...e, tenant: e.tenant.slice(own.length + 1) } : e)) : out
+  const waiting = <T extends object>(obj: T): T =>
+    new Proxy(obj, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver) as unknown
+        if (typeof v !== 'function') return v
+        return async (...args: unknown[]) => {
+          await ready()
+          return unprefix(await (v as (...a: unknown[]) => unknown).apply(target, args))
+        }
+      },
+    })
+  const outbox = adapter.outbox ? waiting(adapter.outbox) : undefined
   return new Proxy(adapter, {
     get(target, key, receiver) {
+      if (key === 'outbox') return outbox
       const v = Reflect.get(target, key, receiver) as unknown
       if (typeof v !== 'function' || key === 'canFilter' || key === 'constructor') return typeof v === 'function' ? v.bind(target) : v
       return async (...args: unknown[]) => {
-        await shared.ready
+        await ready()
         return (v as (...a: unknown[]) => unknown).apply(target, args)
       }
     },
@@ -151,10 +178,10 @@ function kyselyTestAdapter(options: { nestedGroups?: boolean }): ScimAdapter<any
  * adapter, dropped after the test (or file) that made it.
  */
 /**
- * Whether the store under test records events in an outbox (MemoryAdapter, SqlAdapter; not yet the
- * Kysely adapter). Known without opening a store, so a suite can choose at import time.
+ * Whether the store under test records events in an outbox (MemoryAdapter, SqlAdapter and
+ * the Kysely adapter: all of them). Known without opening a store, so a suite can choose at import time.
  */
-export const STORE_HAS_OUTBOX = !STORE.startsWith('kysely-')
+export const STORE_HAS_OUTBOX = true
 
 export function defaultAdapter(options: { nestedGroups?: boolean } = {}): ScimAdapter<any> {
   if (STORE.startsWith('kysely-')) return kyselyTestAdapter(options)

@@ -4,7 +4,9 @@
  */
 import request from 'supertest'
 import { MemoryAdapter } from '../../src'
-import { SqlAdapter } from '../../examples/sql-adapter'
+import Database from 'better-sqlite3'
+import { Kysely, SqliteDialect } from 'kysely'
+import { kyselyAdapter, scimTablesMapping } from '../../src/kysely'
 import { createExampleApp } from '../../examples/app'
 
 const TOKEN = 'example-token'
@@ -12,7 +14,12 @@ const AUTH = { Authorization: `Bearer ${TOKEN}` }
 
 const STORES = [
   { name: 'memory', make: () => new MemoryAdapter() },
-  { name: 'sqlite', make: () => SqlAdapter.sqlite(':memory:') },
+  // What `npm run example` serves: the Kysely adapter on the SCIM-owned tables, with its outbox.
+  {
+    name: 'sqlite (kysely, scimTablesMapping)',
+    make: () =>
+      kyselyAdapter({ db: new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) }), mapping: scimTablesMapping(), migrate: { createTables: true } }),
+  },
 ]
 
 describe.each(STORES)('example app on $name: deprovisioning ends sessions', ({ make }) => {
