@@ -14,7 +14,7 @@ import { MemoryAdapter, MemoryConnectionStore, bearerToken, scimRouter, type Con
 import { SqlAdapter } from '../../examples/sql-adapter'
 
 import Database from 'better-sqlite3'
-import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely'
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import { kyselyAdapter, kyselyConnectionStore, migrate, outboxStatements, scimTablesMapping } from '../../src/kysely'
 
 const STORE = process.env['SCIM_TEST_STORE'] ?? 'memory'
@@ -83,7 +83,6 @@ if (STORE === 'kysely-postgres' || STORE === 'kysely-mysql') {
     kyselyShared = undefined
     if (!shared) return
     await shared.ready.catch(() => undefined)
-    const { sql } = await import('kysely')
     await sql.raw(STORE === 'kysely-postgres' ? `DROP SCHEMA IF EXISTS ${KYSELY_NAME} CASCADE` : `DROP DATABASE IF EXISTS ${KYSELY_NAME}`).execute(shared.db)
     await shared.db.destroy()
   })
@@ -132,7 +131,6 @@ function kyselyTestAdapter(options: { nestedGroups?: boolean }): ScimAdapter<any
   let created: Promise<void> | undefined
   const ready = (): Promise<void> =>
     (created ??= shared.ready.then(async () => {
-      const { sql } = await import('kysely')
       for (const s of outboxStatements(STORE === 'kysely-postgres' ? 'postgres' : 'mysql', events)) await sql.raw(s).execute(shared.db)
     }))
   const adapter = kyselyAdapter<any>({
