@@ -33,6 +33,7 @@ const dir = mkdtempSync(join(tmpdir(), 'scim-test-'))
 let passed = 0
 let failed = 0
 let ok = true
+const failures = []
 for (const [i, pass] of passes.entries()) {
   console.log(`\n=== ${pass.name} ===`)
   const out = join(dir, `${i}.json`)
@@ -44,11 +45,18 @@ for (const [i, pass] of passes.entries()) {
     const summary = JSON.parse(readFileSync(out, 'utf8'))
     passed += summary.numPassedTests
     failed += summary.numFailedTests
+    // Named again at the end, so a long run's log says what failed without scrolling back.
+    for (const file of summary.testResults ?? []) {
+      for (const a of file.assertionResults ?? []) if (a.status === 'failed') failures.push(`${pass.name}: ${a.fullName}`)
+      if (file.status === 'failed' && !(file.assertionResults ?? []).some((a) => a.status === 'failed')) failures.push(`${pass.name}: ${file.name}: ${String(file.message).split('\n').find((l) => l.trim()) ?? 'failed'}`)
+    }
   } catch {
     failed++
+    failures.push(`${pass.name}: no jest summary (exit ${r.status})`)
   }
   if (r.status !== 0) ok = false
 }
 rmSync(dir, { recursive: true, force: true })
 console.log(`\nTests: ${passed} passed, ${failed} failed`)
+if (failures.length > 0 || !ok) console.log(['Failed:', ...failures.map((f) => `  ${f}`), ...(failures.length === 0 ? ['  (a jest run exited non-zero with every test passing: see its output above, e.g. an error after tests ended)'] : [])].join('\n'))
 process.exit(ok && failed === 0 ? 0 : 1)

@@ -79,12 +79,12 @@ describe.each(VARIANTS)('request deadline: $name', (v) => {
   })
 
   it('AUTH-008: a write the store acknowledges after the deadline (within the abort grace) is answered with its success', async () => {
-    const { slow, c, setup } = apps(v, { adapterTimeout: 1000 })
+    const { slow, c, setup } = apps(v, { adapterTimeout: 2000 })
     await setup.post('/Users', { schemas: [USER], userName: 'first' })
-    // Committed by the store, acknowledged 1,050 ms later: after the deadline (1,000 ms) and within
-    // its abort grace (another 1,000 ms) as long as the store's own write takes under 950 ms, which
-    // leaves room for a loaded CI machine.
-    slow.state.after = 1050
+    // Committed by the store, acknowledged 2,050 ms later: after the deadline (2,000 ms) and within
+    // its abort grace (another 2,000 ms, the most there is) as long as the store's own write takes
+    // under 1,950 ms, which leaves room for a loaded CI machine.
+    slow.state.after = 2050
     const r = await c.post('/Users', { schemas: [USER], userName: 'acked-late' })
     expect(r.status).toBe(201)
     expect(r.body.userName).toBe('acked-late')
@@ -92,9 +92,11 @@ describe.each(VARIANTS)('request deadline: $name', (v) => {
   })
 
   it('AUTH-008, RFC 7644 §3.7.3: a Bulk stops at the deadline, answers 200 and reports each operation not performed as 503', async () => {
-    const { slow, c, setup } = apps(v, { adapterTimeout: 300, bulk: { maxOperations: 100 } })
+    // 30 writes of at least 100 ms each cannot finish within 1,000 ms; the first one does unless
+    // the store's own write takes 900 ms (a loaded CI machine on PostgreSQL stays far below).
+    const { slow, c, setup } = apps(v, { adapterTimeout: 1000, bulk: { maxOperations: 100 } })
     const kept = await setup.post('/Users', { schemas: [USER], userName: 'kept' })
-    slow.state.before = 40
+    slow.state.before = 100
     const n = 30
     const Operations: Record<string, unknown>[] = Array.from({ length: n }, (_, i) => ({ method: 'POST', path: '/Users', bulkId: `b${i}`, data: { schemas: [USER], userName: `bulk${i}` } }))
     Operations.push({ method: 'DELETE', path: `/Users/${kept.body.id}`, bulkId: 'del' })
@@ -132,11 +134,11 @@ describe.each(VARIANTS)('request deadline: $name', (v) => {
 
 describe.each(VARIANTS)('request deadline after a commit: $name', (v) => {
   it('AUTH-008: a committed member PATCH whose re-read is stopped by the deadline still answers 200', async () => {
-    const { slow, c, setup } = apps(v, { adapterTimeout: 1000, groupPatchResponse: 200 })
+    const { slow, c, setup } = apps(v, { adapterTimeout: 2000, groupPatchResponse: 200 })
     if (!slow.adapter.modifyMembers) return // the re-read only follows modifyMembers
     const u = await setup.post('/Users', { schemas: [USER], userName: 'member' })
     const g = await setup.post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'team' })
-    slow.state.after = 1050 // committed at once, acknowledged after the deadline (within the grace)
+    slow.state.after = 2050 // committed at once, acknowledged after the deadline (within the grace)
     slow.state.abortReads = true
     const add = { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: u.body.id }] }] }
     const r = await c.patch(`/Groups/${g.body.id}`, add)
