@@ -8,6 +8,7 @@
  *   BENCH_SCENARIOS=get,filter,...  subset             BENCH_SERVERS=ours,limit,peer  subset
  *   BENCH_PROFILE=ours   CPU-profile that server's measured runs → bench/profiles/<server>-<scenario>.cpuprofile
  *   BENCH_OUT=bench/results.md   where the Markdown table goes (BENCH_OUT=- : print only)
+ *   BENCH_DATASETS=full,small    the User shapes to measure, one after the other (bench/lib/data.js)
  */
 const { fork } = require('node:child_process')
 const fs = require('node:fs')
@@ -26,6 +27,8 @@ const WARMUP = Number(env.BENCH_WARMUP ?? 1)
 const PROFILE = env.BENCH_PROFILE
 const OUT = env.BENCH_OUT ?? path.join(__dirname, 'results.md')
 const TOKEN = randomBytes(18).toString('base64url')
+const DATASETS = (env.BENCH_DATASETS ?? 'full,small').split(',').map((d) => d.trim()).filter(Boolean)
+for (const d of DATASETS) if (d !== 'full' && d !== 'small') throw new Error(`BENCH_DATASETS: unknown dataset ${d} (full, small)`)
 
 const SERVERS = [
   { name: 'ours', label: 'scim-router', file: 'servers/ours.js' },
@@ -42,10 +45,10 @@ const median = (xs) => {
 const log = (...args) => console.error(...args)
 
 /** Fork a server, wait for it to seed and listen; returns a handle with an IPC request helper. */
-function start(def) {
+function start(def, dataset) {
   return new Promise((resolve, reject) => {
     const child = fork(path.join(__dirname, def.file), [], {
-      env: { ...env, BENCH_TOKEN: TOKEN, NODE_ENV: 'production', DEBUG: '' },
+      env: { ...env, BENCH_TOKEN: TOKEN, BENCH_DATASET: dataset, NODE_ENV: 'production', DEBUG: '' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
     const waiters = []
@@ -177,19 +180,33 @@ async function main() {
   }
   const servers = pick(SERVERS, env.BENCH_SERVERS)
   const chosen = pick(scenarios, env.BENCH_SCENARIOS)
-  log(`bench: ${chosen.length} scenario(s) × ${servers.length} server(s) × ${RUNS} run(s) of ${DURATION}s, ${CONNECTIONS} connections; Node ${process.version}`)
-  const handles = []
+  log(`bench: ${DATASETS.length} dataset(s) × ${chosen.length} scenario(s) × ${servers.length} server(s) × ${RUNS} run(s) of ${DURATION}s, ${CONNECTIONS} connections; Node ${process.version}`)
+  let handles = []
   const loadBefore = require('node:os').loadavg()[0]
+  const results = []
   try {
-    for (const def of servers) {
-      const srv = await start(def)
-      log(`  ${srv.label} ready at ${srv.url} (seeded ${data.USERS} users, ${data.GROUPS} groups in ${srv.seedMs} ms)`)
-      handles.push(srv)
+    for (const dataset of DATASETS) {
+      // Each dataset gets fresh servers (preloaded with its Users), stopped before the next.
+      await Promise.all(handles.map(stop))
+      handles = []
+      log(`\n=== dataset: ${dataset} ===`)
+      for (const def of servers) {
+        const srv = await start(def, dataset)
+        log(`  ${srv.label} ready at ${srv.url} (seeded ${data.USERS} ${dataset} users, ${data.GROUPS} groups in ${srv.seedMs} ms)`)
+        handles.push(srv)
+      }
+      await runScenarios(dataset, chosen, handles, results)
     }
-    const results = []
+    await report(results, handles, loadBefore)
+  } finally {
+    await Promise.all(handles.map(stop))
+  }
+}
+
+async function runScenarios(dataset, chosen, handles, results) {
     for (const scenario of chosen) {
-      log(`\n${scenario.name}: ${scenario.title}`)
-      const row = { scenario: scenario.name, title: scenario.title, servers: {} }
+      log(`\n${scenario.name} (${dataset}): ${scenario.title}`)
+      const row = { dataset, scenario: scenario.name, title: scenario.title, servers: {} }
       results.push(row)
       const live = []
       for (const srv of handles) {
@@ -240,6 +257,9 @@ async function main() {
         e.empty = e.runs.filter((m) => m.total === 0).length
       }
     }
+}
+
+async function report(results, handles, loadBefore) {
     const meta = {
       date: new Date().toISOString(),
       node: process.version,
@@ -248,6 +268,8 @@ async function main() {
       runs: RUNS,
       connections: CONNECTIONS,
       warmup: WARMUP,
+      users: data.USERS,
+      datasets: DATASETS,
       servers: handles.map((s) => ({ name: s.name, label: s.label })),
       versions: versions(),
       load: [loadBefore, require('node:os').loadavg()[0]],
@@ -257,7 +279,7 @@ async function main() {
     // Wrong answers fail the run (targets not met do not): ours or the limit failing validation,
     // or any server answering with unexpected statuses, errors, or lost/phantom writes.
     const broken = results.flatMap((r) =>
-      Object.entries(r.servers).filter(([name, e]) => (e.na && name !== 'peer') || e.unexpected || e.errors || e.postCheck).map(([name]) => `${r.scenario}/${name}`),
+      Object.entries(r.servers).filter(([name, e]) => (e.na && name !== 'peer') || e.unexpected || e.errors || e.postCheck).map(([name]) => `${r.scenario}/${name} (${r.dataset})`),
     )
     if (broken.length) {
       log(`\nwrong answers: ${broken.join(', ')}`)
@@ -267,13 +289,10 @@ async function main() {
       fs.writeFileSync(OUT, md)
       fs.writeFileSync(OUT.replace(/\.md$/, '') + '.json', JSON.stringify({ meta, results }, null, 2))
       // A full default run also refreshes the table in bench/README.md (between the results markers).
-      const full = OUT === path.join(__dirname, 'results.md') && !env.BENCH_SCENARIOS && !env.BENCH_SERVERS && !PROFILE
+      const full = OUT === path.join(__dirname, 'results.md') && !env.BENCH_SCENARIOS && !env.BENCH_SERVERS && !env.BENCH_DATASETS && !PROFILE
       if (full) updateReadme(md)
       log(`\nwrote ${path.relative(process.cwd(), OUT)}`)
     }
-  } finally {
-    await Promise.all(handles.map(stop))
-  }
 }
 
 function updateReadme(md) {

@@ -31,15 +31,31 @@ function renderMarkdown(meta, results) {
       `${meta.runs} alternating runs × ${meta.duration} s per scenario and server (after a ${meta.warmup} s warm-up), medians. ` +
       `scim-router ${meta.versions['scim-router']} (MemoryAdapter), Express ${meta.versions.express}, ` +
       `scimmy ${meta.versions.scimmy} + scimmy-routers ${meta.versions['scimmy-routers']}. ` +
-      'Each server runs in its own process on 127.0.0.1 with 10,000 users and 100 groups; the load generator shares the machine ' +
+      `Each server runs in its own process on 127.0.0.1 with ${int(meta.users ?? 10000)} users and 100 groups; the load generator shares the machine ` +
       `(1-minute load average ${meta.load.map((l) => l.toFixed(1)).join(' at start, ')} at the end).`,
   )
+  const notes = []
+  // One table per dataset (rows carry `dataset` since the run measures both), in run order.
+  const datasets = [...new Set(results.map((r) => r.dataset))]
+  for (const dataset of datasets) {
+    if (dataset !== undefined) out.push('', `#### ${DATASET_TITLES[dataset] ?? dataset}`)
+    table(out, notes, results.filter((r) => r.dataset === dataset))
+  }
+  footer(out, notes, results)
+  return out.join('\n')
+}
+
+const DATASET_TITLES = {
+  full: 'Full users (default): core attributes, two emails, two phone numbers, two addresses, the enterprise extension (about 1.3 kB each)',
+  small: 'Small users: userName, name, displayName, title, active, one email, externalId (about 0.3 kB each)',
+}
+
+function table(out, notes, results) {
   out.push('')
   out.push(
     '| scenario | scim-router req/s | bare Express (limit) req/s | scimmy-routers (peer) req/s | ours / limit (≥ 0.8) | ours / peer (≥ 5×) | p99 ms ours · limit · peer | p99 ours / limit (≤ 1.5) | server CPU µs/req ours · limit · peer | CPU efficiency vs limit · vs peer² | limit / peer³ |',
   )
   out.push('|---|--:|--:|--:|---|---|--:|---|--:|--:|--:|')
-  const notes = []
   for (const row of results) {
     const { ours, limit, peer } = row.servers
     const vsLimit = usable(ours) && usable(limit) ? ours.rps / limit.rps : NaN
@@ -47,8 +63,9 @@ function renderMarkdown(meta, results) {
     const p99Ratio = usable(ours) && usable(limit) ? ours.p99 / limit.p99 : NaN
     const judge = (v, ok, digits, suffix = '') => (Number.isFinite(v) ? `${ratio(v, digits)}${suffix} ${mark(ok)}` : peer?.na && suffix === '×' ? 'n/a¹' : '–')
     for (const [name, e] of Object.entries(row.servers)) {
-      if (e?.na) notes.push(`¹ ${row.scenario}, ${name}: ${e.na}`)
-      if (e?.postCheck) notes.push(`⚠ ${row.scenario}, ${name}: ${e.postCheck}`)
+      const where = row.dataset === undefined ? row.scenario : `${row.scenario} (${row.dataset})`
+      if (e?.na) notes.push(`¹ ${where}, ${name}: ${e.na}`)
+      if (e?.postCheck) notes.push(`⚠ ${where}, ${name}: ${e.postCheck}`)
     }
     out.push(
       `| ${row.title} | ${cell(ours, (e) => e.rps, int)} | ${cell(limit, (e) => e.rps, int)} | ${cell(peer, (e) => e.rps, int)} | ` +
@@ -60,6 +77,9 @@ function renderMarkdown(meta, results) {
         `${usable(limit) && usable(peer) ? `${ratio(limit.rps / peer.rps, 1)}× · ${ratio(peer.cpuPerReq / limit.cpuPerReq, 1)}×` : '–'} |`,
     )
   }
+}
+
+function footer(out, notes, results) {
   out.push('')
   const all = results.flatMap((r) => Object.values(r.servers))
   const flagged = all.filter((e) => e.unexpected || e.errors || e.postCheck || e.empty)
@@ -80,7 +100,6 @@ function renderMarkdown(meta, results) {
     for (const n of notes) out.push(`${n}  `)
   }
   out.push('')
-  return out.join('\n')
 }
 
 module.exports = { renderMarkdown, TARGETS }

@@ -36,7 +36,7 @@ function expectStatus(res, status, what) {
 const userIndex = (k, srv) => k % srv.users.length
 
 function userBody(i, extra) {
-  return { schemas: [USER], ...data.userAttributes(i), ...extra }
+  return { schemas: data.USER_SCHEMAS, ...data.userAttributes(i), ...extra }
 }
 
 const scenarios = [
@@ -172,13 +172,14 @@ const scenarios = [
     creates: true,
     request(srv, k) {
       const userName = `new-${srv.name}-${k}@example.com`
+      // A user of the dataset's shape (index 1,000,000 + k, so nothing collides with the preload).
+      const attrs = data.userAttributes(1_000_000 + k)
       const body = JSON.stringify({
-        schemas: [USER],
+        schemas: data.USER_SCHEMAS,
+        ...attrs,
         userName,
-        name: { givenName: 'New', familyName: `User${k}` },
-        displayName: `New User${k}`,
-        active: true,
-        emails: [{ value: userName, type: 'work', primary: true }],
+        externalId: `new-${srv.name}-${k}`,
+        emails: [{ value: userName, type: 'work', primary: true }, ...attrs.emails.slice(1)],
       })
       return { method: 'POST', path: `${srv.base}/Users`, headers: headers(srv, true), body }
     },

@@ -80,7 +80,7 @@ function meta(base, type, rec) {
 }
 
 function renderUser(base, rec) {
-  const out = { schemas: [USER], id: rec.id, ...rec.attributes }
+  const out = { schemas: rec.attributes[data.ENTERPRISE] === undefined ? [USER] : [USER, data.ENTERPRISE], id: rec.id, ...rec.attributes }
   const gs = memberOf.get(rec.id)
   if (gs && gs.size > 0) {
     out.groups = [...gs].map((gid) => ({ value: gid, $ref: `${base}/Groups/${gid}`, display: groups.get(gid)?.attributes.displayName, type: 'direct' }))

@@ -87,6 +87,8 @@ const store = {
 }
 
 // ---- SCIMMY declarations ----------------------------------------------------------------------
+// The enterprise extension (RFC 7643 §4.3), which the full dataset's Users carry.
+SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseUser, false)
 SCIMMY.Resources.declare(SCIMMY.Resources.User)
   .egress((resource) => {
     if (resource.id) {
