@@ -105,13 +105,38 @@ function withoutPassword(attributes: Record<string, unknown>): Record<string, un
   return attributes
 }
 
+/** Objects this adapter froze with everything in them ({@link deepFreeze}): safe to share. */
+const SHARED = new WeakSet<object>()
+
 /** Freeze a stored value and everything in it, so reads can share it instead of copying it. */
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value)
     for (const v of Object.values(value)) deepFreeze(v)
+    SHARED.add(value)
   }
   return value
+}
+
+/**
+ * A copy of written attributes to store: values that are already stored and frozen (the
+ * attributes a PATCH did not write, shared with the version it read) are kept as they are, and
+ * everything else is copied, so a write costs what it changed, not the size of the resource.
+ */
+function copyToStore(attributes: Record<string, unknown>): Record<string, unknown> {
+  const copy = (v: unknown): unknown => {
+    if (v === null || typeof v !== 'object' || SHARED.has(v)) return v
+    if (Array.isArray(v)) return v.map(copy)
+    const out: Record<string, unknown> = {}
+    for (const k of Object.keys(v)) {
+      const x = copy((v as Record<string, unknown>)[k])
+      // A JSON `__proto__` member stays an own property (assignment would set the prototype).
+      if (k === '__proto__') Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true })
+      else out[k] = x
+    }
+    return out
+  }
+  return copy({ ...attributes }) as Record<string, unknown>
 }
 
 type Entryish = { resourceType: string; attributes: Record<string, unknown> }
@@ -274,7 +299,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
 
   async create(q: CreateQuery, ctx: Ctx): Promise<StoredResource> {
     const t = this.#tenant(ctx)
-    const attributes = withoutPassword(structuredClone(q.attributes))
+    const attributes = withoutPassword(copyToStore(q.attributes))
     this.#checkUnique(t, q.resourceType, attributes, q.unique, undefined)
     this.#checkMembers(t, q.resourceType, attributes)
     deepFreeze(attributes)
@@ -306,7 +331,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const e = t.byId.get(q.id)
     if (!e || e.resourceType !== q.resourceType) throw new NotFoundError(`${q.resourceType} ${q.id} not found`)
     if (q.expectedVersion !== undefined && q.expectedVersion !== e.version) throw new PreconditionFailedError()
-    const attributes = withoutPassword(structuredClone(q.attributes))
+    const attributes = withoutPassword(copyToStore(q.attributes))
     this.#checkUnique(t, q.resourceType, attributes, q.unique, e.id)
     this.#checkMembers(t, q.resourceType, attributes)
     deepFreeze(attributes)
@@ -477,9 +502,10 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       if (!target || (target.resourceType !== 'User' && !(target.resourceType === 'Group' && this.#nestedGroups))) {
         throw new InvalidValueError(`members: no ${this.#nestedGroups ? 'User or Group' : 'User'} with id '${String(id)}'`)
       }
-      m['type'] = target.resourceType
-      delete m['display']
-      delete m['$ref']
+      // Written only when needed: an unchanged member element may be a stored, frozen one.
+      if (m['type'] !== target.resourceType) m['type'] = target.resourceType
+      if ('display' in m) delete m['display']
+      if ('$ref' in m) delete m['$ref']
     }
   }
 

@@ -7,14 +7,17 @@
  */
 import type { ClaimQuery, EventListQuery, EventOutbox, OutboxEvent, OutboxEventInput } from './adapter'
 
-const resourceKey = (e: OutboxEvent): string => `${e.tenant}\u0000${e.resourceType}\u0000${e.resourceId}`
+/** An event as kept here: the payload as JSON text. */
+type Kept = Omit<OutboxEvent, 'payload'> & { payload: string }
+
+const resourceKey = (e: Kept): string => `${e.tenant}\u0000${e.resourceType}\u0000${e.resourceId}`
 
 /** An in-memory event outbox. `tenantOf` names the tenant of a context, as the adapter does. */
 export class MemoryOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
-  /** Events by id, in `seq` order (Map insertion order). */
-  readonly #events = new Map<string, OutboxEvent>()
+  /** Events by id, in `seq` order (Map insertion order); `payload` holds JSON text ({@link copy} parses it). */
+  readonly #events = new Map<string, Kept>()
   /** Pending events only, by resource key (claims and the per-resource check touch only these). */
-  readonly #pending = new Map<string, Set<OutboxEvent>>()
+  readonly #pending = new Map<string, Set<Kept>>()
   readonly #tenantOf: (ctx: Ctx) => string
   #seq = 0
 
@@ -27,14 +30,16 @@ export class MemoryOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
     const now = new Date()
     for (const e of events) {
       const lease = e.state === 'pending' && e.lease && this.#free(tenant, e.resourceType, e.resourceId, e.lease.owner, now.getTime()) ? e.lease : undefined
-      const stored: OutboxEvent = {
+      const stored: Kept = {
         id: e.id,
         tenant,
         seq: String(++this.#seq),
         type: e.type,
         resourceType: e.resourceType,
         resourceId: e.resourceId,
-        payload: structuredClone(e.payload),
+        // Kept as JSON text, as a SQL store keeps it: one serialisation per event, a copy per
+        // read, and a long feed of full resources is a few strings for the collector to skip.
+        payload: JSON.stringify(e.payload),
         state: e.state,
         attempts: lease ? 1 : 0,
         nextAttemptAt: now,
@@ -58,11 +63,11 @@ export class MemoryOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
     return true
   }
 
-  #pendingOf(tenant: string, resourceType: string, resourceId: string): Iterable<OutboxEvent> {
+  #pendingOf(tenant: string, resourceType: string, resourceId: string): Iterable<Kept> {
     return this.#pending.get(`${tenant}\u0000${resourceType}\u0000${resourceId}`) ?? []
   }
 
-  #track(e: OutboxEvent, pending: boolean): void {
+  #track(e: Kept, pending: boolean): void {
     const key = resourceKey(e)
     let set = this.#pending.get(key)
     if (pending) {
@@ -160,7 +165,7 @@ export class MemoryOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
 
   async prune(q: { deliveredBefore?: Date; keep?: number }): Promise<number> {
     const cutoff = q.deliveredBefore?.getTime()
-    const perTenant = new Map<string, OutboxEvent[]>()
+    const perTenant = new Map<string, Kept[]>()
     for (const e of this.#events.values()) {
       let list = perTenant.get(e.tenant)
       if (!list) perTenant.set(e.tenant, (list = []))
@@ -181,6 +186,6 @@ export class MemoryOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
   }
 }
 
-function copy(e: OutboxEvent): OutboxEvent {
-  return { ...e, payload: structuredClone(e.payload) }
+function copy(e: Kept): OutboxEvent {
+  return { ...e, payload: JSON.parse(e.payload) as Record<string, unknown> }
 }

@@ -71,9 +71,9 @@ export function checkStored(stored: StoredResource): StoredResource {
   return stored
 }
 
-/** Check attributes a write produced against the type's compiled JSON Schema; throws InvalidValueError. */
-export function validateAttributes(svc: Service, rt: CompiledResourceType, attributes: Record<string, unknown>): void {
-  svc.validators.get(rt.name)?.(attributes)
+/** Check attributes a write produced against the type's compiled JSON Schema (with `touched`, only those attributes); throws InvalidValueError. */
+export function validateAttributes(svc: Service, rt: CompiledResourceType, attributes: Record<string, unknown>, touched?: ReadonlySet<string>): void {
+  svc.validators.get(rt.name)?.(attributes, touched)
 }
 
 /** The resource type served at a path segment, with its uniqueness constraints. */

@@ -59,7 +59,7 @@ export async function patchResource(svc: Service, call: Call, rt: CompiledResour
       const result = applyPatch(rt, id, current, operations, svc.options)
       touched = result.touched
       if (!result.changed) return undefined // PAT-016: no change, no write
-      validateAttributes(svc, rt, result.attributes)
+      validateAttributes(svc, rt, result.attributes, result.touched) // only what the operations wrote
       return result.attributes
     },
     rec,

@@ -46,12 +46,19 @@ interface State {
   id: string
   opts: PatchOptions
   touched: Set<string>
+  /**
+   * Copy on write: `attrs` starts as a shallow copy of the stored attributes, sharing every value
+   * with them. The first time an operation writes a top-level attribute (or an extension
+   * container) it gets its own deep copy, so a PATCH of `active` copies nothing else.
+   */
+  owned: Set<string>
   /** The keys of the current operation's value that name an attribute, and those that name none. */
   keys: { known: number; unknown: string[] }
 }
 
 /**
- * Apply PATCH operations to a copy of `current` (writable attributes, canonical names).
+ * Apply PATCH operations to a copy of `current` (writable attributes, canonical names); `current`
+ * is never written, and the result shares the attributes no operation wrote with it.
  * @throws MutabilityError, NoTargetError, InvalidPathError, InvalidValueError (see RFC 7644 §3.5.2).
  */
 export function applyPatch(
@@ -61,7 +68,7 @@ export function applyPatch(
   operations: readonly PatchOperation[],
   opts: PatchOptions,
 ): PatchResult {
-  const s: State = { rt, attrs: structuredClone(current), id, opts, touched: new Set(), keys: { known: 0, unknown: [] } }
+  const s: State = { rt, attrs: { ...current }, id, opts, touched: new Set(), owned: new Set(), keys: { known: 0, unknown: [] } }
   operations.forEach((op, i) => {
     try {
       s.keys = { known: 0, unknown: [] }
@@ -89,12 +96,41 @@ export function applyPatch(
   return { attributes: s.attrs, changed: !deepEqual(s.attrs, current), touched: s.touched }
 }
 
-/** The object that holds a top-level attribute: the resource, or its extension container. */
+/** The object that holds a top-level attribute, for reading: the resource, or its extension container. */
+function peek(s: State, top: AttributeInfo): Record<string, unknown> | undefined {
+  return top.extension ? (s.attrs[top.schema] as Record<string, unknown> | undefined) : s.attrs
+}
+
+/**
+ * The object that holds a top-level attribute, for writing: the resource or its extension
+ * container (created when `create`), owned by this PATCH, whose value of `top` is this PATCH's
+ * own copy (see {@link State.owned}), so the stored attributes are never written.
+ */
 function holder(s: State, top: AttributeInfo, create: boolean): Record<string, unknown> | undefined {
-  if (!top.extension) return s.attrs
-  let c = s.attrs[top.schema] as Record<string, unknown> | undefined
-  if (!c && create) s.attrs[top.schema] = c = {}
-  return c
+  let h: Record<string, unknown>
+  if (!top.extension) h = s.attrs
+  else {
+    const c = s.attrs[top.schema]
+    if (!c) {
+      if (!create) return undefined
+      s.attrs[top.schema] = h = {}
+      s.owned.add(top.schema)
+    } else if (typeof c !== 'object') return c as Record<string, unknown>
+    else {
+      if (!s.owned.has(top.schema)) {
+        s.attrs[top.schema] = { ...(c as Record<string, unknown>) }
+        s.owned.add(top.schema)
+      }
+      h = s.attrs[top.schema] as Record<string, unknown>
+    }
+  }
+  const key = top.extension ? `${top.schema}:${top.def.name}` : top.def.name
+  if (!s.owned.has(key)) {
+    s.owned.add(key)
+    const v = h[top.def.name]
+    if (typeof v === 'object' && v !== null) h[top.def.name] = structuredClone(v)
+  }
+  return h
 }
 
 function checkWritable(info: AttributeInfo, sub?: AttributeInfo): void {
@@ -144,8 +180,7 @@ function applyPathless(s: State, op: 'add' | 'replace' | 'remove', value: Record
       throw new MutabilityError(`Attribute '${info.path}' is read-only (RFC 7644 §3.5.2)`)
     }
     if (top.def.mutability === 'readOnly') {
-      const h = holder(s, top, false)
-      if (deepEqual(h?.[top.def.name], v)) continue
+      if (deepEqual(peek(s, top)?.[top.def.name], v)) continue
     }
     applyPath(s, op, { attribute: info }, v, true)
   }

@@ -1,8 +1,9 @@
 /**
  * JSON Schema for a resource type's stored attributes, generated from the schema registry and
  * compiled once with Ajv when the router is built (CONVENTIONS §6.4). Every resource a write
- * produces — POST body, PUT result, PATCH result — passes it before it reaches the adapter, as a
- * second, independent check of types, multi-valued shapes and required attributes (issue 4).
+ * produces — POST body, PUT result — passes it before it reaches the adapter, as a second,
+ * independent check of types, multi-valued shapes and required attributes (issue 4); a PATCH
+ * result passes the checks of the attributes its operations wrote.
  * @module
  */
 import Ajv, { type ValidateFunction } from 'ajv'
@@ -42,15 +43,17 @@ function attributeSchema(def: AttributeDefinition): JsonSchema {
   return def.multiValued ? { type: 'array', items: one } : one
 }
 
+/** The schema of one attribute's value where it is stored (a required string is non-empty). */
+function propertySchema(def: AttributeDefinition): JsonSchema {
+  return def.required && (def.type === 'string' || def.type === 'reference') ? { type: 'string', minLength: 1 } : attributeSchema(def)
+}
+
 function objectSchema(defs: readonly AttributeDefinition[], extra: Record<string, JsonSchema> = {}): JsonSchema {
   const properties: Record<string, JsonSchema> = { ...extra }
   const required: string[] = []
   for (const def of defs) {
-    properties[def.name] = attributeSchema(def)
-    if (def.required) {
-      required.push(def.name)
-      if (def.type === 'string' || def.type === 'reference') properties[def.name] = { type: 'string', minLength: 1 }
-    }
+    properties[def.name] = propertySchema(def)
+    if (def.required) required.push(def.name)
   }
   return required.length > 0 ? { type: 'object', properties, required } : { type: 'object', properties }
 }
@@ -70,8 +73,30 @@ export function resourceJsonSchema(rt: CompiledResourceType): JsonSchema {
 
 const ajv = new Ajv({ allErrors: false, strict: false, validateSchema: false })
 
-/** A compiled check of one resource type's attributes. */
-export type ResourceValidator = (attributes: Record<string, unknown>) => void
+/**
+ * A compiled check of one resource type's attributes. With `touched` (the canonical paths of the
+ * top-level attributes a PATCH wrote, and extension URNs), only those are checked: the others are
+ * the stored values, unchanged, and a PATCH of `active` costs one boolean check, not the resource.
+ */
+export type ResourceValidator = (attributes: Record<string, unknown>, touched?: ReadonlySet<string>) => void
+
+/** Where one attribute's value is in the stored attributes, and the check of that value alone. */
+interface PartCheck {
+  /** The extension container the value is in, or undefined for a core attribute. */
+  container: string | undefined
+  name: string
+  /** `where` is the attribute notation the error names. */
+  where: string
+  validate: ValidateFunction
+}
+
+function fail(validate: ValidateFunction, prefix: string): never {
+  const e = validate.errors?.[0]
+  const inner = (e?.instancePath ?? '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/^\//, '').replace(/\//g, '.')
+  const where = prefix && inner ? (inner.startsWith('[') ? `${prefix}${inner}` : `${prefix}.${inner}`) : prefix || inner
+  const missing = e?.keyword === 'required' ? String((e.params as { missingProperty?: unknown }).missingProperty) : undefined
+  throw new InvalidValueError(missing !== undefined ? `Required attribute '${missing}' is missing` : `Attribute '${where}' ${e?.message ?? 'is invalid'}`)
+}
 
 /**
  * Compile the validator of a resource type (once, when the router is built).
@@ -79,13 +104,36 @@ export type ResourceValidator = (attributes: Record<string, unknown>) => void
  */
 export function compileResourceValidator(rt: CompiledResourceType): ResourceValidator {
   const validate: ValidateFunction = ajv.compile(resourceJsonSchema(rt))
-  return (attributes) => {
-    if (validate(attributes)) return
-    const e = validate.errors?.[0]
-    const where = (e?.instancePath ?? '').replace(/^\//, '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.')
-    const missing = e?.keyword === 'required' ? String((e.params as { missingProperty?: unknown }).missingProperty) : undefined
-    throw new InvalidValueError(
-      missing !== undefined ? `Required attribute '${missing}' is missing` : `Attribute '${where}' ${e?.message ?? 'is invalid'}`,
-    )
+  // Per-attribute checks for PATCH, keyed by the canonical path `applyPatch` reports as touched.
+  const parts = new Map<string, PartCheck>()
+  const part = (path: string, container: string | undefined, name: string, schema: JsonSchema): void => {
+    parts.set(path, { container, name, where: path, validate: ajv.compile(schema) })
+  }
+  part('externalId', undefined, 'externalId', { type: 'string' })
+  for (const def of rt.coreSchema.attributes) part(def.name, undefined, def.name, propertySchema(def))
+  for (const ext of rt.extensions.values()) {
+    parts.set(ext.urn, { container: undefined, name: ext.urn, where: ext.urn, validate: ajv.compile(objectSchema(ext.schema.attributes)) })
+    for (const def of ext.schema.attributes) part(`${ext.urn}:${def.name}`, ext.urn, def.name, propertySchema(def))
+  }
+  const whole = (attributes: Record<string, unknown>): void => {
+    if (!validate(attributes)) fail(validate, '')
+  }
+  return (attributes, touched) => {
+    if (touched === undefined) return whole(attributes)
+    const checks: PartCheck[] = []
+    for (const path of touched) {
+      const check = parts.get(path)
+      if (!check) return whole(attributes) // a path this map does not know: check everything
+      checks.push(check)
+    }
+    for (const c of checks) {
+      const holder = c.container === undefined ? attributes : (attributes[c.container] as Record<string, unknown> | undefined)
+      if (holder === undefined) continue // an extension removed whole: nothing left to check
+      if (typeof holder !== 'object' || holder === null || Array.isArray(holder)) return whole(attributes)
+      const value = holder[c.name]
+      if (value !== undefined && !c.validate(value)) fail(c.validate, c.where)
+    }
+    // A required extension removed by the PATCH (the whole check names it).
+    for (const ext of rt.extensions.values()) if (ext.required && attributes[ext.urn] === undefined) return whole(attributes)
   }
 }

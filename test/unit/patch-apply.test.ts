@@ -1058,12 +1058,38 @@ describe('PAT-011 atomicity: applyPatch is pure', () => {
     expect(input).toEqual(snapshot)
   })
 
-  it('a successful patch does not share nested objects with the input', () => {
-    const input = structuredClone(U1)
-    const r = applyPatch(users, U1ID, input, parse({ Operations: [{ op: 'add', path: 'title', value: 'T' }] }), LENIENT)
-    ;(r.attributes['name'] as Record<string, unknown>)['givenName'] = 'Mutated'
-    ;(r.attributes['emails'] as Record<string, unknown>[])[0]!['value'] = 'mutated'
+  it('a patch never writes its input (deep-frozen here), and shares with it only what no operation wrote (copy on write)', () => {
+    const deepFreeze = (v: unknown): unknown => {
+      if (v !== null && typeof v === 'object') {
+        Object.freeze(v)
+        for (const x of Object.values(v)) deepFreeze(x)
+      }
+      return v
+    }
+    const input = deepFreeze(structuredClone(U1)) as typeof U1
+    const ops = parse({
+      Operations: [
+        { op: 'replace', path: 'name.givenName', value: 'Barb' },
+        { op: 'replace', path: 'emails[type eq "work"].value', value: 'barb@example.com' },
+        { op: 'add', path: 'emails', value: [{ value: 'third@example.com', type: 'other', primary: true }] },
+        { op: 'replace', path: 'phoneNumbers[type eq "work"].primary', value: true },
+        { op: 'add', value: { [`${ENT}:department`]: 'Ops' } },
+      ],
+    })
+    const r = applyPatch(users, U1ID, input, ops, LENIENT)
     expect(input).toEqual(U1)
+    expect((r.attributes['name'] as Record<string, unknown>)['givenName']).toBe('Barb')
+    expect((r.attributes['emails'] as Record<string, unknown>[]).map((e) => [e['value'], e['primary']])).toEqual([
+      ['barb@example.com', false],
+      ['babs@jensen.org', undefined],
+      ['third@example.com', true],
+    ])
+    expect((r.attributes[ENT] as Record<string, unknown>)["department"]).toBe("Ops")
+    // Written attributes are the patch's own; the others are the input's values, not copies.
+    expect(r.attributes['name']).not.toBe(input['name'])
+    expect(r.attributes['emails']).not.toBe(input['emails'])
+    expect(r.attributes['addresses']).toBe(input['addresses'])
+    expect(r.attributes['phoneNumbers']).not.toBe(input['phoneNumbers'])
   })
 
   it('the same operations applied twice give the same result (re-apply on CAS retry)', () => {

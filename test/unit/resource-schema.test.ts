@@ -53,3 +53,35 @@ describe('resource JSON Schema validation (RFC 7643 §2.3)', () => {
     expect(Object.keys(schema.properties)).toContain(ENT)
   })
 })
+
+describe('PATCH results: only the attributes the operations wrote are checked (issue 16 item 3)', () => {
+  const rejects = (attrs: Record<string, unknown>, touched: string[]): string | undefined => {
+    try {
+      user(attrs, new Set(touched))
+    } catch (e) {
+      expect((e as { code?: string }).code).toBe('ERR_SCIM_INVALID_VALUE')
+      return (e as Error).message
+    }
+    return undefined
+  }
+
+  it.each([
+    [{ userName: 'u', active: 'yes' }, ['active'], "Attribute 'active' must be boolean"],
+    [{ userName: 'u', emails: [{ value: 1 }] }, ['emails'], "Attribute 'emails[0].value' must be string"],
+    [{ userName: 'u', name: { givenName: 5 } }, ['name'], "Attribute 'name.givenName' must be string"],
+    [{ userName: '' }, ['userName'], "Attribute 'userName' must NOT have fewer than 1 characters"],
+    [{ userName: 'u', [ENT]: { manager: { value: 5 } } }, [`${ENT}:manager`], `Attribute '${ENT}:manager.value' must be string`],
+    [{ userName: 'u', [ENT]: { department: 7 } }, [ENT], `Attribute '${ENT}.department' must be string`],
+    [{ userName: 'u', externalId: 3 }, ['externalId'], "Attribute 'externalId' must be string"],
+  ])('%j with %j written is invalidValue naming the attribute', (attrs, touched, message) => {
+    expect(rejects(attrs, touched)).toBe(message)
+  })
+
+  it('a stored value the PATCH did not write is not checked again; an unknown path checks everything', () => {
+    const stored = { userName: 'u', active: true, title: 42 } // e.g. a column of an existing table holding a number
+    expect(rejects(stored, ['active'])).toBeUndefined()
+    expect(rejects(stored, ['title'])).toBe("Attribute 'title' must be string")
+    expect(rejects(stored, ['no.such.path'])).toBe("Attribute 'title' must be string")
+    expect(rejects(stored, [])).toBeUndefined()
+  })
+})
