@@ -134,40 +134,6 @@ function pick(value: unknown, subs: ReadonlySet<string>, keep: boolean): unknown
   return value
 }
 
-/** Decide what to emit for one top-level attribute value under a projection. */
-function project(info: AttributeInfo, value: unknown, p: Projection, requested: ReadonlySet<string> | undefined): unknown {
-  const returned = info.def.returned
-  if (returned === 'never') return undefined
-  if (returned === 'always') return value
-  const sel = p.top.get(info)
-  const extSelected = info.extension && p.extensions.has(info.schema)
-  switch (p.mode) {
-    case 'default':
-      if (returned === 'request' && !requested?.has(info.path)) return undefined
-      return stripNever(info, value)
-    case 'include':
-      if (extSelected || sel === true) return stripNever(info, value)
-      if (sel) return pick(stripNever(info, value), sel, true)
-      return undefined
-    case 'exclude':
-      if (extSelected || sel === true) return undefined
-      if (returned === 'request') return undefined
-      if (sel) return pick(stripNever(info, value), sel, false)
-      return stripNever(info, value)
-  }
-}
-
-/** True when the projection drops the whole attribute, so nothing needs to be built for it. */
-function hiddenWhole(info: AttributeInfo, p: Projection): boolean {
-  const returned = info.def.returned
-  if (returned === 'always') return false
-  if (returned === 'never') return true
-  if (p.mode === 'default') return false
-  const sel = p.top.get(info)
-  const ext = info.extension && p.extensions.has(info.schema)
-  return p.mode === 'exclude' ? sel === true || ext : sel === undefined && !ext
-}
-
 const neverChildren = new WeakMap<AttributeInfo, ReadonlySet<string> | null>()
 
 function stripNever(info: AttributeInfo, value: unknown): unknown {
@@ -182,6 +148,80 @@ function stripNever(info: AttributeInfo, value: unknown): unknown {
 }
 
 /**
+ * How one top-level attribute is shown under a projection, decided once per resource type and
+ * projection (and, on writes, the paths the client sent), not once per resource:
+ * `as-is` (returned always), `strip` (drop `returned: "never"` sub-attributes) or `pick`
+ * (keep or drop the selected sub-attributes after stripping).
+ */
+interface Step {
+  readonly info: AttributeInfo
+  readonly name: string
+  /** The extension container the value is in (its URN), or undefined for a core attribute. */
+  readonly container: string | undefined
+  /** Build `$ref` values (derived `members`, `groups`, `manager`). */
+  readonly refs: boolean
+  readonly show: 'as-is' | 'strip' | 'pick'
+  readonly subs?: ReadonlySet<string>
+  readonly keep?: boolean
+}
+
+interface Plan {
+  readonly steps: readonly Step[]
+  /** Emit `externalId` (RFC 7643 §3.1), and `meta` last, as in the RFC examples. */
+  readonly externalId: boolean
+  readonly meta: Step | undefined
+}
+
+/** The step of one attribute, or undefined when the projection never shows it. */
+function stepOf(info: AttributeInfo, p: Projection, requested: ReadonlySet<string> | undefined): Step | undefined {
+  const returned = info.def.returned
+  if (returned === 'never') return undefined
+  const base = { info, name: info.def.name, container: info.extension ? info.schema : undefined, refs: !!DERIVED_REF[info.def.name] && !!info.children?.has('$ref') }
+  if (returned === 'always') return { ...base, show: 'as-is' }
+  const sel = p.top.get(info)
+  const extSelected = info.extension && p.extensions.has(info.schema)
+  switch (p.mode) {
+    case 'default':
+      return returned === 'request' && !requested?.has(info.path) ? undefined : { ...base, show: 'strip' }
+    case 'include':
+      if (extSelected || sel === true) return { ...base, show: 'strip' }
+      return sel ? { ...base, show: 'pick', subs: sel, keep: true } : undefined
+    case 'exclude':
+      if (extSelected || sel === true || returned === 'request') return undefined
+      return sel ? { ...base, show: 'pick', subs: sel, keep: false } : { ...base, show: 'strip' }
+  }
+}
+
+function compilePlan(rt: CompiledResourceType, p: Projection, requested: ReadonlySet<string> | undefined): Plan {
+  const steps: Step[] = []
+  let externalId = false
+  let meta: Step | undefined
+  for (const info of rt.ordered) {
+    const step = stepOf(info, p, requested)
+    if (!step) continue
+    if (info.common) {
+      if (step.name === 'externalId') externalId = true
+      else if (step.name === 'meta') meta = step
+      continue // id and schemas are always built
+    }
+    steps.push(step)
+  }
+  return { steps, externalId, meta }
+}
+
+/** Plans of the projections in use (lists render 100 resources with one). */
+const plans = new WeakMap<Projection, WeakMap<CompiledResourceType, Plan>>()
+
+function planFor(rt: CompiledResourceType, p: Projection, requested: ReadonlySet<string> | undefined): Plan {
+  if (requested !== undefined && requested.size > 0) return compilePlan(rt, p, requested) // one resource, once
+  let byType = plans.get(p)
+  if (!byType) plans.set(p, (byType = new WeakMap()))
+  let plan = byType.get(rt)
+  if (!plan) byType.set(rt, (plan = compilePlan(rt, p, undefined)))
+  return plan
+}
+
+/**
  * Render a stored resource. `requested` holds the paths the client sent on a write, which makes
  * `returned: "request"` attributes visible (RFC 7643 §7).
  */
@@ -192,51 +232,52 @@ export function renderResource(
   projection: Projection = DEFAULT_PROJECTION,
   requested?: ReadonlySet<string>,
 ): Record<string, unknown> {
+  const plan = planFor(rt, projection, requested)
   const attrs = stored.attributes
-  const out: Record<string, unknown> = { schemas: [rt.coreSchema.id] }
-  const schemas = out['schemas'] as string[]
-  out['id'] = stored.id
-  const location = locationOf(ctx, rt, stored.id)
-  const containers = new Map<string, Record<string, unknown>>()
-  let meta: unknown // emitted last, as in the RFC examples
-  for (const info of rt.ordered) {
-    const name = info.def.name
+  const schemas = [rt.coreSchema.id]
+  const out: Record<string, unknown> = { schemas, id: stored.id }
+  if (plan.externalId) {
+    const v = attrs['externalId']
+    if (v !== undefined && v !== null) out['externalId'] = v
+  }
+  let containers: Map<string, Record<string, unknown>> | undefined
+  for (const step of plan.steps) {
     let value: unknown
-    if (info.common) {
-      if (name === 'externalId') value = attrs['externalId']
-      else if (name === 'meta') {
-        value = {
-          resourceType: rt.name,
-          created: stored.created.toISOString(),
-          lastModified: stored.lastModified.toISOString(),
-          location,
-          version: etagOf(stored.version),
-        }
-      } else continue
-    } else if (info.extension) {
-      const container = attrs[info.schema] as Record<string, unknown> | undefined
-      value = container?.[name]
-    } else {
-      value = attrs[name]
-    }
+    if (step.container !== undefined) {
+      const container = attrs[step.container] as Record<string, unknown> | undefined
+      value = container?.[step.name]
+    } else value = attrs[step.name]
     if (value === undefined || value === null) continue
-    if (hiddenWhole(info, projection)) continue // decided before building $ref values (10k-member groups)
-    const shown = project(info, withRefs(info, value, ctx), projection, requested)
+    const shown = show(step, step.refs ? withRefs(step.info, value, ctx) : value)
     if (shown === undefined) continue
-    if (info.extension) {
-      let c = containers.get(info.schema)
-      if (!c) containers.set(info.schema, (c = {}))
-      c[name] = shown
-    } else if (name === 'meta') {
-      meta = shown
-    } else {
-      out[name] = shown
+    if (step.container !== undefined) {
+      containers ??= new Map()
+      let c = containers.get(step.container)
+      if (!c) containers.set(step.container, (c = {}))
+      c[step.name] = shown
+    } else out[step.name] = shown
+  }
+  if (containers) {
+    for (const [urn, c] of containers) {
+      schemas.push(urn)
+      out[urn] = c
     }
   }
-  for (const [urn, c] of containers) {
-    schemas.push(urn)
-    out[urn] = c
+  if (plan.meta) {
+    const meta = show(plan.meta, {
+      resourceType: rt.name,
+      created: stored.created.toISOString(),
+      lastModified: stored.lastModified.toISOString(),
+      location: locationOf(ctx, rt, stored.id),
+      version: etagOf(stored.version),
+    })
+    if (meta !== undefined) out['meta'] = meta
   }
-  if (meta !== undefined) out['meta'] = meta
   return out
+}
+
+function show(step: Step, value: unknown): unknown {
+  if (step.show === 'as-is') return value
+  const stripped = stripNever(step.info, value)
+  return step.show === 'strip' ? stripped : pick(stripped, step.subs as ReadonlySet<string>, step.keep as boolean)
 }
