@@ -135,7 +135,10 @@ export class Decommissioner<Ctx = DefaultContext<ConnectionPrincipal>> {
     await Promise.all([...this.running.values()])
   }
 
-  /** Stop after the write in flight; the jobs stay `running` in the store, for `resume()`. */
+  /**
+   * Stop after the write in flight; the jobs stay `running` in the store, for `resume()` (of a
+   * new Decommissioner: this one starts nothing more).
+   */
   async stop(): Promise<void> {
     this.abort.abort()
     await this.settled()
@@ -152,21 +155,22 @@ export class Decommissioner<Ctx = DefaultContext<ConnectionPrincipal>> {
   private async run(id: string): Promise<void> {
     const signal = this.abort.signal
     while (!signal.aborted) {
-      const c = await this.connections.store.get(id)
-      const job = c?.decommission
-      if (!c || !job || job.state !== 'running') return
-      let next: DecommissionState
       try {
-        next = await this.batch(c, job)
+        const c = await this.connections.store.get(id)
+        const job = c?.decommission
+        if (!c || !job || job.state !== 'running') return
+        const next = await this.batch(c, job)
+        await this.connections.store.update(id, { decommission: next })
+        if (next.state === 'done') {
+          log('decommissioning of connection %s done: %d users %s', id, next.deprovisioned, job.users === 'delete' ? 'deleted' : 'deactivated')
+          return
+        }
       } catch (err) {
+        if (signal.aborted) return
+        // The store or the router failed (e.g. the database is down): the stored cursor is intact.
         log('decommissioning of connection %s: batch failed, retrying in %d ms: %O', id, this.retryDelayMs, err)
         await sleep(this.retryDelayMs, signal)
         continue
-      }
-      await this.connections.store.update(id, { decommission: next })
-      if (next.state === 'done') {
-        log('decommissioning of connection %s done: %d users %s', id, next.deprovisioned, job.users === 'delete' ? 'deleted' : 'deactivated')
-        return
       }
       await sleep(this.batchDelayMs, signal)
     }

@@ -64,6 +64,7 @@ export async function withSeat<T>(svc: Service, call: Call, rt: CompiledResource
   svc.seatLocks.set(key, tail)
   try {
     await previous
+    call.deadline.signal.throwIfAborted() // waited past the request's deadline: it has been answered 503
     const { totalResults } = await svc.adapter.list({ resourceType: rt.name, startIndex: 1, count: 0, signal: call.deadline.signal }, call.ctx)
     if (totalResults >= cap) {
       throw new ForbiddenError(`Seat cap reached: this tenant may have at most ${cap} users and has ${totalResults}; delete a user to free a seat`)

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import express from 'express'
 import request from 'supertest'
-import { CONNECTION_TOKEN_PREFIX, Connections, Decommissioner, connectionAuth, scimRouter, type ConnectionStore, type ScimEvent } from '../../src'
+import { CONNECTION_TOKEN_PREFIX, Connections, Decommissioner, ServiceUnavailableError, connectionAuth, scimRouter, type ConnectionStore, type ScimEvent } from '../../src'
 import { USER, defaultStores, expectError } from './harness'
 
 function setup(options: { ttl?: number | null; lastUsedEvery?: number; rateLimit?: { perSecond: number; burst: number } | false } = {}) {
@@ -409,6 +409,28 @@ describe('decommissioning (issue 14 item 3)', () => {
     const events = await t.deprovisioned(tenant)
     for (const id of ids) expect(events.get(id)).toHaveLength(1)
     expect(await new Decommissioner(t.connections, t.scim).resume()).not.toContain(c.id)
+  })
+
+  it('a failing read is retried; a failing write is counted in failed with lastError and skipped, the rest go on', async () => {
+    const t = policySetup()
+    const { tenant, c, ids } = await populated(t, 4)
+    let reads = 0
+    const flaky = Object.assign(() => undefined, {
+      events: t.scim.events,
+      execute: async (op: Parameters<typeof t.scim.execute>[0]) => {
+        if (op.method === 'GET' && reads++ === 0) throw new Error('database down')
+        if (op.method === 'PATCH' && op.path === `/Users/${ids[1]}`) throw new ServiceUnavailableError(1, 'storage busy')
+        return t.scim.execute(op)
+      },
+    }) as unknown as typeof t.scim
+    const decommissions = new Decommissioner(t.connections, flaky, { batchSize: 3, retryDelayMs: 0 })
+    await decommissions.decommission(c.id, { users: 'deactivate' })
+    await decommissions.settled()
+    expect(reads).toBeGreaterThan(1)
+    const job = (await t.connections.get(c.id))?.decommission
+    expect(job).toMatchObject({ state: 'done', deprovisioned: 3, failed: 1, lastError: `PATCH /Users/${ids[1]}: 503 storage busy` })
+    const active = await Promise.all(ids.map(async (id) => (await t.adapter.get({ resourceType: 'User', id }, ctxOf(tenant)))?.attributes['active']))
+    expect(active.map((a) => a === false)).toEqual([true, false, true, true])
   })
 
   it('ScimRouter.execute runs an operation through the same handlers as HTTP (validation errors thrown as ScimError)', async () => {
