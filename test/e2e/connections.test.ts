@@ -309,6 +309,24 @@ describe('per-connection settings and guards (issue 14 item 2)', () => {
     expect((await groupPatch(lax.token)).status).toBe(204)
   })
 
+  it('cursors (RFC 9865) are bound to the connection: changed settings and a rotated token keep them; another connection gets invalidCursor (LST-082)', async () => {
+    const t = policySetup()
+    const tenant = tenantName('pages')
+    const a = await t.connections.create(tenant)
+    for (let i = 0; i < 3; i++) expect((await t.createUser(a.token, `p${i}@pages.test`)).status).toBe(201)
+    const first = await t.send(a.token, 'get', '/Users?cursor&count=1')
+    expect(first.status).toBe(200)
+    const next = first.body.nextCursor as string
+    expect(typeof next).toBe('string')
+    await t.connections.updateSettings(a.id, { strict: true })
+    const rotated = await t.connections.rotate(a.id, 0)
+    const second = await t.send(rotated!.token, 'get', `/Users?cursor=${next}&count=1`)
+    expect(second.status).toBe(200)
+    expect(second.body.Resources).toHaveLength(1)
+    const b = await t.connections.create(tenant)
+    expectError(await t.send(b.token, 'get', `/Users?cursor=${next}&count=1`), 400, 'invalidCursor')
+  })
+
   it('a rate limit per connection overrides the default: 429 with Retry-After beyond it; other connections keep the default', async () => {
     const t = policySetup()
     const slow = await t.connections.create(tenantName('slow'), { rateLimit: { perSecond: 1, burst: 2 } })
