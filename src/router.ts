@@ -460,6 +460,6 @@ export function scimRouter<Ctx = DefaultContext, P = unknown>(
   }
   const delivery = svc.delivery
   if (delivery.durable && delivery.options.dispatcher) delivery.start()
-  const run = (op: ScimOperation<Ctx>): Promise<ScimOperationResult> => executeOperation(withSettings(svc, op.settings), op as ScimOperation<unknown>)
+  const run = async (op: ScimOperation<Ctx>): Promise<ScimOperationResult> => executeOperation(withSettings(svc, op?.settings), op as ScimOperation<unknown>)
   return Object.assign(scim, { events: delivery as unknown as ScimEvents<Ctx>, execute: run })
 }
