@@ -12,7 +12,20 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { appendFileSync } from 'node:fs'
 import express, { type Express } from 'express'
-import { bearerToken, connectionAuth, scimRouter, type Authenticate, type Connections, type EventDeliveryOptions, type ScimAdapter, type ScimEvent, type ScimRouter } from '../src'
+import {
+  Decommissioner,
+  bearerToken,
+  connectionAuth,
+  connectionSettings,
+  scimRouter,
+  type Authenticate,
+  type ConnectionSettings,
+  type Connections,
+  type EventDeliveryOptions,
+  type ScimAdapter,
+  type ScimEvent,
+  type ScimRouter,
+} from '../src'
 
 /** A login session of the example app. */
 export interface Session {
@@ -29,6 +42,8 @@ export interface ExampleApp {
   events: ScimEvent[]
   /** The SCIM router (its `events` API: feed, dispatcher stop). */
   scim: ScimRouter
+  /** Decommissioning jobs of the connections (with `connections`): call `resume()` at start, `stop()` at exit. */
+  decommissions?: Decommissioner<unknown>
 }
 
 /** Options of {@link createExampleApp}. */
@@ -64,16 +79,23 @@ export interface ExampleAppOptions {
   connections?: Connections
   /** Bearer token of the admin API at `/app/connections` (only with `connections`). */
   adminToken?: string
+  /** Users per batch of a decommissioning (default 100). */
+  decommissionBatchSize?: number
+  /** Pause between batches of a decommissioning, in ms (default 0; tests slow it down to kill the process mid-job). */
+  decommissionDelayMs?: number
 }
 
 const sha = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest()
 
 /**
- * The admin API of the connections: `POST /app/connections` {tenant} → 201 {id, tenant, baseUrl,
- * token}; `GET /app/connections`; `POST /app/connections/{id}/rotate` {graceSeconds} → 200 {token};
- * `POST /app/connections/{id}/revoke` → 204. Every route needs `Authorization: Bearer <adminToken>`.
+ * The admin API of the connections: `POST /app/connections` {tenant, settings?} → 201 {id, tenant,
+ * baseUrl, token}; `GET /app/connections`; `GET /app/connections/{id}` (with its settings and
+ * decommissioning progress); `PATCH /app/connections/{id}` {settings} → 200;
+ * `POST /app/connections/{id}/rotate` {graceSeconds} → 200 {token}; `POST /app/connections/{id}/revoke`
+ * → 204; `DELETE /app/connections/{id}` {users: "deactivate"|"delete"} → 202, decommissioning in
+ * the background. Every route needs `Authorization: Bearer <adminToken>`.
  */
-function adminApi(app: Express, connections: Connections, adminToken: string, baseUrl: string | undefined): void {
+function adminApi(app: Express, connections: Connections, decommissions: Decommissioner<unknown>, adminToken: string, baseUrl: string | undefined): void {
   const want = sha(adminToken)
   const scimBase = (req: express.Request): string => baseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}/scim/v2`
   const router = express.Router()
@@ -94,8 +116,69 @@ function adminApi(app: Express, connections: Connections, adminToken: string, ba
         res.status(400).json({ error: 'tenant: 1 to 64 characters of A-Z a-z 0-9 . _ -' })
         return
       }
-      const c = await connections.create(tenant)
+      const settings: unknown = req.body?.settings ?? {}
+      let c
+      try {
+        c = await connections.create(tenant, settings as ConnectionSettings)
+      } catch (err) {
+        if (!(err instanceof TypeError)) throw err
+        res.status(400).json({ error: err.message })
+        return
+      }
       res.status(201).json({ id: c.id, tenant: c.tenant, baseUrl: url(req, c.id), token: c.token })
+    } catch (err) {
+      next(err)
+    }
+  })
+  router.get('/:id', async (req, res, next) => {
+    try {
+      const c = await connections.get(String(req.params['id']))
+      if (!c) {
+        res.status(404).json({ error: 'no such connection' })
+        return
+      }
+      res.json({ ...c, baseUrl: url(req, c.id) })
+    } catch (err) {
+      next(err)
+    }
+  })
+  router.patch('/:id', async (req, res, next) => {
+    try {
+      const settings: unknown = req.body?.settings
+      if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
+        res.status(400).json({ error: 'settings: an object (a field set to null goes back to the default)' })
+        return
+      }
+      let c
+      try {
+        c = await connections.updateSettings(String(req.params['id']), settings as ConnectionSettings)
+      } catch (err) {
+        if (!(err instanceof TypeError)) throw err
+        res.status(400).json({ error: err.message })
+        return
+      }
+      if (!c) {
+        res.status(404).json({ error: 'no such connection' })
+        return
+      }
+      res.json({ ...c, baseUrl: url(req, c.id) })
+    } catch (err) {
+      next(err)
+    }
+  })
+  router.delete('/:id', async (req, res, next) => {
+    try {
+      const users: unknown = req.body?.users
+      if (users !== 'deactivate' && users !== 'delete') {
+        res.status(400).json({ error: 'users: "deactivate" or "delete"' })
+        return
+      }
+      const c = await decommissions.decommission(String(req.params['id']), { users })
+      if (!c) {
+        res.status(404).json({ error: 'no such connection' })
+        return
+      }
+      res.status(202).json({ ...c, baseUrl: url(req, c.id) })
     } catch (err) {
       next(err)
     }
@@ -177,7 +260,6 @@ export function createExampleApp(options: ExampleAppOptions): ExampleApp {
   let authenticate: Authenticate<unknown> = staticToken
   if (options.connections) {
     if (!options.adminToken) throw new TypeError('createExampleApp: connections need an adminToken')
-    adminApi(app, options.connections, options.adminToken, options.baseUrl)
     const byConnection = connectionAuth(options.connections)
     // SCIM_TOKEN is the default tenant's, at /scim/v2 only; /scim/v2/c/{id} takes that connection's tokens only.
     authenticate = async (req) => {
@@ -197,6 +279,9 @@ export function createExampleApp(options: ExampleAppOptions): ExampleApp {
       // Every optional feature is on, so a newcomer can try it: Bulk (RFC 7644 §3.7) here, and
       // cursor pagination (RFC 9865), which both shipped stores serve through `listByCursor`.
       bulk: true,
+      // Each connection's settings (strict, groupPatchResponse, allowedEmailDomains, seatCap) apply
+      // to its requests; needed here because `authenticate` wraps connectionAuth.
+      settings: connectionSettings,
       ...(options.eventDelivery ? { eventDelivery: options.eventDelivery } : {}),
       onEvent: async (event) => {
         if (event.type === 'user.deprovisioned') {
@@ -219,7 +304,15 @@ export function createExampleApp(options: ExampleAppOptions): ExampleApp {
         return undefined
       },
   })
-  if (options.connections) app.use('/scim/v2/c/:connection', scim)
+  let decommissions: Decommissioner<unknown> | undefined
+  if (options.connections) {
+    decommissions = new Decommissioner(options.connections, scim, {
+      ...(options.decommissionBatchSize ? { batchSize: options.decommissionBatchSize } : {}),
+      ...(options.decommissionDelayMs ? { batchDelayMs: options.decommissionDelayMs } : {}),
+    })
+    adminApi(app, options.connections, decommissions, options.adminToken as string, options.baseUrl)
+    app.use('/scim/v2/c/:connection', scim)
+  }
   app.use('/scim/v2', scim)
-  return { app, sessions, events, scim }
+  return { app, sessions, events, scim, ...(decommissions ? { decommissions } : {}) }
 }

@@ -26,7 +26,10 @@
  * Connections (issue 14): the admin API at /app/connections (README, "A SCIM connection per
  * customer") creates, lists, rotates and revokes per-customer tokens at run time, kept in the same
  * database (SQLite file or PostgreSQL schema; in memory with SCIM_STORE=memory). It is protected by
- * ADMIN_TOKEN, generated and printed when unset.
+ * ADMIN_TOKEN, generated and printed when unset. `DELETE /app/connections/{id}` decommissions a
+ * connection in the background; a job interrupted by a stop or a crash resumes on the next start.
+ * SCIM_DECOMMISSION_BATCH (users per batch, default 100) and SCIM_DECOMMISSION_DELAY_MS (pause
+ * between batches, default 0) tune it.
  *
  * Point an IdP (Entra ID, Okta, ...) at http://127.0.0.1:$PORT/scim/v2 with the bearer token.
  * The app itself (examples/app.ts) keeps toy login sessions and ends a user's sessions the moment
@@ -120,7 +123,12 @@ const handlerTimeout = envInt('SCIM_EVENT_HANDLER_TIMEOUT_MS')
 const poll = envInt('SCIM_EVENT_POLL_MS')
 const backoff = envInt('SCIM_EVENT_BACKOFF_MS')
 
-const { app, scim } = createExampleApp({
+const batch = envInt('SCIM_DECOMMISSION_BATCH')
+const batchDelay = envInt('SCIM_DECOMMISSION_DELAY_MS')
+
+const { app, scim, decommissions } = createExampleApp({
+  ...(batch ? { decommissionBatchSize: batch } : {}),
+  ...(batchDelay ? { decommissionDelayMs: batchDelay } : {}),
   ...(process.env.SCIM_EVENTS_LOG ? { eventsLog: process.env.SCIM_EVENTS_LOG } : {}),
   failEvents: envInt('SCIM_EXAMPLE_FAIL_EVENTS') ?? 0,
   hangEvents: envInt('SCIM_EXAMPLE_HANG_EVENTS') ?? 0,
@@ -142,6 +150,9 @@ const { app, scim } = createExampleApp({
 async function start(): Promise<void> {
   // Create the schema before accepting traffic, so a bad database URL fails at startup.
   await store.init()
+  // Finish the decommissionings a previous process left running (stopped or killed half way).
+  const resumed = (await decommissions?.resume()) ?? []
+  if (resumed.length > 0) console.log(`Resuming the decommissioning of ${resumed.length} connection(s)`)
   const server = createServer(app)
   server.once('error', (err: Error) => {
     console.error(`Cannot start: ${err.message}`)
@@ -162,7 +173,9 @@ async function start(): Promise<void> {
       console.log(`export ADMIN_TOKEN=${adminToken}`)
     } else console.log('Admin token of /app/connections: from $ADMIN_TOKEN')
   })
-  stopOnSignals(server, () => scim.events.stop().finally(() => store.close()))
+  stopOnSignals(server, () =>
+    Promise.all([decommissions?.stop(), scim.events.stop()]).finally(() => store.close()),
+  )
 }
 
 start().catch((err: unknown) => {

@@ -9,6 +9,51 @@ import type { IncomingMessage } from 'node:http'
 import { AUTH_SCHEME, BEARER_SCHEME, type TokenAuthenticate } from './auth'
 import { TooManyRequestsError } from './errors'
 import { uuidv7 } from './ids'
+import { REQUEST_SETTINGS, checkRequestSettings, type RequestSettings } from './settings'
+
+/** A token-bucket rate limit: `perSecond` requests refill the bucket, which holds at most `burst`. */
+export interface RateLimit {
+  perSecond: number
+  burst: number
+}
+
+/**
+ * Settings of one connection, stored with it and applied to every request its tokens
+ * authenticate: the router options they name ({@link RequestSettings}: `strict`,
+ * `groupPatchResponse`, `allowedEmailDomains`, `seatCap`) override the router's for that request,
+ * and `rateLimit` overrides the default of {@link connectionAuth}.
+ */
+export interface ConnectionSettings extends RequestSettings {
+  /** This connection's token bucket, instead of `connectionAuth`'s default. */
+  rateLimit?: RateLimit
+}
+
+/**
+ * The decommissioning job of a connection (see `Decommissioner`), stored with it so that a
+ * process killed half way resumes where it stopped.
+ */
+export interface DecommissionState {
+  /** What happens to the tenant's users: deactivated (`active` false) or deleted. */
+  users: 'deactivate' | 'delete'
+  /** `running` until every user is deprovisioned; then `done`. */
+  state: 'running' | 'done'
+  /** Epoch ms. */
+  startedAt: number
+  /** Epoch ms, when `done`. */
+  finishedAt: number | null
+  /** Passes over the tenant's users so far (a pass that changes nothing ends the job). */
+  pass: number
+  /** Progress cursor: the `startIndex` (from 0) of the next batch in the current pass. */
+  position: number
+  /** Users changed in the current pass (a later pass starts when it is not 0). */
+  passChanges: number
+  /** Users deactivated or deleted by this job so far. */
+  deprovisioned: number
+  /** Users whose write failed in the last pass (left as they were; see `lastError`). */
+  failed: number
+  /** Detail of the last failed write, if any. */
+  lastError: string | null
+}
 
 /** One bearer token of a connection, as stored: only its SHA-256 hash, never the token. */
 export interface StoredConnectionToken {
@@ -33,6 +78,18 @@ export interface StoredConnection {
   lastUsedAt: number | null
   /** At most two: the current token and, during a rotation, the previous one. */
   tokens: StoredConnectionToken[]
+  /** Per-connection settings (`{}`: the router's and `connectionAuth`'s defaults). */
+  settings: ConnectionSettings
+  /** The decommissioning job, once one was started; null before. */
+  decommission: DecommissionState | null
+}
+
+/** Fields {@link ConnectionStore.update} sets (the ones given). */
+export interface ConnectionUpdate {
+  revokedAt?: number | null
+  lastUsedAt?: number | null
+  settings?: ConnectionSettings
+  decommission?: DecommissionState | null
 }
 
 /**
@@ -51,8 +108,8 @@ export interface ConnectionStore {
   findByTokenHash(hash: string): Promise<StoredConnection | null>
   /** Replace a connection's tokens at once (atomically). */
   setTokens(id: string, tokens: StoredConnectionToken[]): Promise<void>
-  /** Set `revokedAt` and/or `lastUsedAt`. */
-  update(id: string, fields: { revokedAt?: number | null; lastUsedAt?: number | null }): Promise<void>
+  /** Set the fields given (atomically, as one write). */
+  update(id: string, fields: ConnectionUpdate): Promise<void>
 }
 
 /** A connection as listed: no token and no hash in it. */
@@ -66,6 +123,9 @@ export interface ConnectionInfo {
   lastUsedAt: string | null
   /** When each active token expires (ISO 8601, null = never), newest first. */
   tokens: Array<{ createdAt: string; expiresAt: string | null }>
+  settings: ConnectionSettings
+  /** The decommissioning job and its progress, or null. */
+  decommission: DecommissionState | null
 }
 
 /** What {@link Connections.create} returns: the token is shown this once only. */
@@ -80,6 +140,8 @@ export interface CreatedConnection {
 export interface ConnectionPrincipal {
   connectionId: string
   tenant: string
+  /** The connection's settings, read with its token on every request. */
+  settings: ConnectionSettings
 }
 
 /** Options of {@link Connections}. */
@@ -145,15 +207,36 @@ export class Connections {
   }
 
   /**
-   * A new connection for `tenant`, with one token.
-   * @throws TypeError for an empty tenant.
+   * A new connection for `tenant`, with one token and `settings` (default none).
+   * @throws TypeError for an empty tenant or invalid settings (see {@link checkConnectionSettings}).
    */
-  async create(tenant: string): Promise<CreatedConnection> {
+  async create(tenant: string, settings: ConnectionSettings = {}): Promise<CreatedConnection> {
     if (typeof tenant !== 'string' || tenant.length === 0 || tenant.length > 64) throw new TypeError('Connections.create(): tenant must be a non-empty string of at most 64 characters')
+    const checked = checkConnectionSettings(settings)
     const id = uuidv7()
     const { token, stored } = this.issue()
-    await this.store.insert({ id, tenant, createdAt: stored.createdAt, revokedAt: null, lastUsedAt: null, tokens: [stored] })
+    await this.store.insert({ id, tenant, createdAt: stored.createdAt, revokedAt: null, lastUsedAt: null, tokens: [stored], settings: checked, decommission: null })
     return { id, tenant, ...this.url(id), token }
+  }
+
+  /**
+   * Change a connection's settings: each field given replaces the stored one, a field given as
+   * `null` goes back to the default. Takes effect on the connection's next request.
+   * @returns the connection, or null when there is none.
+   * @throws TypeError for invalid settings.
+   */
+  async updateSettings(id: string, changes: { [K in keyof ConnectionSettings]?: ConnectionSettings[K] | null }): Promise<ConnectionInfo | null> {
+    if (typeof changes !== 'object' || changes === null || Array.isArray(changes)) throw new TypeError('Connections.updateSettings(): settings must be an object')
+    const c = await this.store.get(id)
+    if (!c) return null
+    const merged: Record<string, unknown> = { ...c.settings }
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === null) delete merged[k]
+      else if (v !== undefined) merged[k] = v
+    }
+    const settings = checkConnectionSettings(merged as ConnectionSettings)
+    await this.store.update(id, { settings })
+    return this.info({ ...c, settings })
   }
 
   /** Every connection, without tokens or hashes; expired tokens are left out. */
@@ -177,6 +260,8 @@ export class Connections {
       revokedAt: iso(c.revokedAt),
       lastUsedAt: iso(c.lastUsedAt),
       tokens: c.revokedAt !== null ? [] : c.tokens.filter((t) => t.expiresAt === null || t.expiresAt > now).sort((a, b) => b.createdAt - a.createdAt).map((t) => ({ createdAt: iso(t.createdAt) as string, expiresAt: iso(t.expiresAt) })),
+      settings: c.settings,
+      decommission: c.decommission,
     }
   }
 
@@ -231,8 +316,25 @@ export class Connections {
       this.touched.set(c.id, now)
       await this.store.update(c.id, { lastUsedAt: now })
     }
-    return { connectionId: c.id, tenant: c.tenant }
+    return { connectionId: c.id, tenant: c.tenant, settings: c.settings }
   }
+}
+
+/**
+ * Validate connection settings; returns a clean copy (unknown fields dropped, domains lower-cased).
+ * @throws TypeError naming the bad setting.
+ */
+export function checkConnectionSettings(settings: ConnectionSettings): ConnectionSettings {
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) throw new TypeError('connection settings must be an object')
+  const out: ConnectionSettings = checkRequestSettings(settings, 'connection settings')
+  const limit = settings.rateLimit
+  if (limit !== undefined) {
+    if (typeof limit !== 'object' || limit === null || !(typeof limit.perSecond === 'number' && limit.perSecond > 0 && Number.isFinite(limit.perSecond)) || !(typeof limit.burst === 'number' && limit.burst >= 1 && Number.isFinite(limit.burst))) {
+      throw new TypeError('connection settings: rateLimit needs perSecond > 0 and burst >= 1')
+    }
+    out.rateLimit = { perSecond: limit.perSecond, burst: limit.burst }
+  }
+  return out
 }
 
 /** Options of {@link connectionAuth}. */
@@ -246,12 +348,23 @@ export interface ConnectionAuthOptions {
    */
   pathPattern?: RegExp
   /**
-   * Token-bucket rate limit per connection, in this process: `perSecond` requests refill the
+   * Default token-bucket rate limit per connection (a connection's `settings.rateLimit` overrides
+   * it), in this process: `perSecond` requests refill the
    * bucket, which holds at most `burst`. Beyond it: 429 with `Retry-After` and a SCIM error body
    * (RFC 6585 §4, RFC 7644 §3.12). Default `{ perSecond: 50, burst: 100 }` (above the 25
    * requests/s per tenant that Entra ID's gallery requires); `false` turns it off.
    */
-  rateLimit?: { perSecond: number; burst: number } | false
+  rateLimit?: RateLimit | false
+}
+
+/**
+ * The router's `settings` option for principals of {@link connectionAuth}: the connection's
+ * settings. `connectionAuth` marks itself with it, so pass it only when you wrap `connectionAuth`
+ * in your own authenticate function.
+ */
+export function connectionSettings(principal: unknown): RequestSettings | undefined {
+  const s = (principal as { settings?: unknown } | null | undefined)?.settings
+  return typeof s === 'object' && s !== null ? (s as RequestSettings) : undefined
 }
 
 /**
@@ -268,10 +381,11 @@ export interface ConnectionAuthOptions {
  */
 export function connectionAuth(connections: Connections, options: ConnectionAuthOptions = {}): TokenAuthenticate<ConnectionPrincipal> {
   const pattern = options.pathPattern ?? /\/c\/([^/?#]+)(?=[/?#]|$)/
-  const limit = options.rateLimit === undefined ? { perSecond: 50, burst: 100 } : options.rateLimit
-  if (limit !== false && !(limit.perSecond > 0 && limit.burst >= 1)) throw new TypeError('connectionAuth(): rateLimit needs perSecond > 0 and burst >= 1')
+  const fallback = options.rateLimit === undefined ? { perSecond: 50, burst: 100 } : options.rateLimit
+  if (fallback !== false && !(fallback.perSecond > 0 && fallback.burst >= 1)) throw new TypeError('connectionAuth(): rateLimit needs perSecond > 0 and burst >= 1')
   const buckets = new Map<string, { tokens: number; at: number }>()
-  const take = (id: string): void => {
+  const take = (id: string, own: RateLimit | undefined): void => {
+    const limit = own ?? fallback
     if (limit === false) return
     const now = connections.now()
     const b = buckets.get(id) ?? { tokens: limit.burst, at: now }
@@ -300,10 +414,12 @@ export function connectionAuth(connections: Connections, options: ConnectionAuth
       }
     }
     const principal = await connections.verify(m[1] as string, id)
-    if (principal) take(principal.connectionId)
+    if (principal) take(principal.connectionId, principal.settings.rateLimit)
     return principal
   }
   Object.defineProperty(fn, AUTH_SCHEME, { value: BEARER_SCHEME })
+  // The router applies each connection's settings to its requests without further wiring.
+  Object.defineProperty(fn, REQUEST_SETTINGS, { value: connectionSettings })
   return fn as TokenAuthenticate<ConnectionPrincipal>
 }
 
@@ -312,7 +428,7 @@ export class MemoryConnectionStore implements ConnectionStore {
   private readonly byId = new Map<string, StoredConnection>()
   private readonly byHash = new Map<string, string>()
   private copy(c: StoredConnection): StoredConnection {
-    return { ...c, tokens: c.tokens.map((t) => ({ ...t })) }
+    return { ...c, tokens: c.tokens.map((t) => ({ ...t })), settings: structuredClone(c.settings), decommission: c.decommission ? { ...c.decommission } : null }
   }
   async insert(connection: StoredConnection): Promise<void> {
     if (this.byId.has(connection.id)) throw new Error(`connection ${connection.id} exists`)
@@ -337,10 +453,12 @@ export class MemoryConnectionStore implements ConnectionStore {
     c.tokens = tokens.map((t) => ({ ...t }))
     for (const t of c.tokens) this.byHash.set(t.hash, id)
   }
-  async update(id: string, fields: { revokedAt?: number | null; lastUsedAt?: number | null }): Promise<void> {
+  async update(id: string, fields: ConnectionUpdate): Promise<void> {
     const c = this.byId.get(id)
     if (!c) return
     if (fields.revokedAt !== undefined) c.revokedAt = fields.revokedAt
     if (fields.lastUsedAt !== undefined) c.lastUsedAt = fields.lastUsedAt
+    if (fields.settings !== undefined) c.settings = structuredClone(fields.settings)
+    if (fields.decommission !== undefined) c.decommission = fields.decommission ? { ...fields.decommission } : null
   }
 }

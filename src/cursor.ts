@@ -28,10 +28,14 @@ const PER_TOKEN_CLAIMS = new Set(['iat', 'exp', 'nbf', 'jti', 'auth_time'])
 /**
  * The stable identity of a principal, which cursors are bound to (RFC 9865 §5.2): for a
  * principal with JWT `claims` (as `jwtBearer` returns) its issuer and subject, or without a
- * subject its claims minus the per-token ones, so that a renewed token keeps its cursors; any
- * other principal as it is.
+ * subject its claims minus the per-token ones, so that a renewed token keeps its cursors; for
+ * a `connectionAuth` principal its connection id (a rotated token or changed settings keep its
+ * cursors); any other principal as it is.
  */
 export function principalIdentity(principal: unknown): unknown {
+  // A connection's principal (connectionAuth) is the connection: its settings may change between pages.
+  const connectionId = principal !== null && typeof principal === 'object' ? (principal as { connectionId?: unknown }).connectionId : undefined
+  if (typeof connectionId === 'string') return { connectionId }
   const claims = principal !== null && typeof principal === 'object' ? (principal as { claims?: unknown }).claims : undefined
   if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) return principal ?? null
   const c = claims as Record<string, unknown>

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export { scimRouter } from './router'
-export type { ScimMiddleware, ScimRouter } from './router'
+export type { ScimMiddleware, ScimRouter, ScimOperation, ScimOperationResult } from './router'
 export { retryDelay } from './delivery'
 export { webhookSender, signWebhook, webhookBody } from './webhooks'
 export type { WebhookEndpoint, WebhookOptions } from './webhooks'
@@ -123,9 +123,16 @@ export { applyPatch } from './patch/apply'
 export type { PatchOptions, PatchResult } from './patch/apply'
 export { parsePatchRequest } from './patch/operations'
 export type { PatchOperation } from './patch/operations'
-export { Connections, MemoryConnectionStore, connectionAuth, CONNECTION_TOKEN_PREFIX } from './connections'
+export { Connections, MemoryConnectionStore, connectionAuth, connectionSettings, checkConnectionSettings, CONNECTION_TOKEN_PREFIX } from './connections'
+export { Decommissioner } from './decommission'
+export type { DecommissionerOptions, DecommissionRequest } from './decommission'
+export type { RequestSettings } from './settings'
 export type {
   ConnectionStore,
+  ConnectionSettings,
+  ConnectionUpdate,
+  DecommissionState,
+  RateLimit,
   StoredConnection,
   StoredConnectionToken,
   ConnectionInfo,

@@ -7,6 +7,7 @@ import type { Authenticate, AuthenticationScheme } from './auth'
 import type { EventHandler } from './events'
 import type { EventDeliveryOptions } from './delivery'
 import type { AttributeInput } from './schema/types'
+import { checkRequestSettings, type RequestSettings } from './settings'
 
 /** A schema document as a host registers it; attribute characteristics default per RFC 7643 §2.2. */
 export interface SchemaInput {
@@ -76,6 +77,25 @@ export interface ScimRouterOptions<Ctx = DefaultContext, P = unknown> {
   baseUrl?: string
   /** Derive the base URL from `X-Forwarded-Proto`/`X-Forwarded-Host` (only without `baseUrl`). Default false. */
   trustProxy?: boolean
+  /**
+   * Domains a User's `userName` and `emails[].value` may have (case-insensitive, exact). A write
+   * of a value outside them is 400 `invalidValue`; values a User already had are left alone.
+   * Default: any. Usually set per connection (`Connections` settings).
+   */
+  allowedEmailDomains?: string[]
+  /**
+   * The most Users one tenant may have; a create beyond it is 403 (RFC 7644 §3.12). Every stored
+   * User counts, active or not. Creates of one tenant are serialised in this router so concurrent
+   * ones never overshoot; several instances over one database may (README "Per-connection
+   * settings"). Default: no cap. Usually set per connection.
+   */
+  seatCap?: number
+  /**
+   * Per-request overrides of `strict`, `groupPatchResponse`, `allowedEmailDomains` and `seatCap`,
+   * read from the authenticated principal. Default: what the authenticate function provides
+   * (`connectionAuth` gives each connection's stored settings), else none.
+   */
+  settings?: (principal: P) => RequestSettings | undefined
   /** Page size when the client sends no `count` (RFC 7644 §3.4.2.4). Default 100. */
   defaultPageSize?: number
   /** Largest page ever returned; larger `count`s are clamped (RFC 7644 §3.4.2.4). Default 100. */
@@ -183,6 +203,9 @@ export interface ResolvedOptions {
   /** Paths a PUT keeps when omitted: `active`, `password`, `putPreserve`, and `members` with `preserveMembersOnPut`. */
   putPreserve: ReadonlySet<string>
   groupPatchResponse: 200 | 204
+  /** Lower-cased; undefined: any domain. */
+  allowedEmailDomains: readonly string[] | undefined
+  seatCap: number | undefined
   sensitiveFilterAttributes: string[]
   filterLimits: FilterLimits
   scanLimit: number
@@ -223,7 +246,7 @@ export function resolveOptions(options: ScimRouterOptions<unknown, unknown>): Re
   if (options.authenticate !== 'none' && typeof options.authenticate !== 'function') {
     throw new TypeError("scimRouter options: 'authenticate' must be a function or 'none'")
   }
-  for (const name of ['onEvent', 'me'] as const) {
+  for (const name of ['onEvent', 'me', 'settings'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`scimRouter options: '${name}' must be a function`)
   }
   if (options.context !== undefined && typeof options.context !== 'function') {
@@ -240,6 +263,7 @@ export function resolveOptions(options: ScimRouterOptions<unknown, unknown>): Re
     if (parsed.search || parsed.hash) throw new TypeError('scimRouter options: baseUrl must not have a query or fragment')
     baseUrl = options.baseUrl.replace(/\/+$/, '')
   }
+  const policy = checkRequestSettings({ ...(options.allowedEmailDomains !== undefined ? { allowedEmailDomains: options.allowedEmailDomains } : {}), ...(options.seatCap !== undefined ? { seatCap: options.seatCap } : {}) }, 'scimRouter options')
   const maxPageSize = positiveInt('maxPageSize', options.maxPageSize, 100)
   const defaultPageSize = Math.min(positiveInt('defaultPageSize', options.defaultPageSize, 100), maxPageSize)
   return {
@@ -254,6 +278,8 @@ export function resolveOptions(options: ScimRouterOptions<unknown, unknown>): Re
     publicDiscovery: options.publicDiscovery !== false,
     documentationUri: options.documentationUri,
     groupPatchResponse: options.groupPatchResponse === 200 ? 200 : 204,
+    allowedEmailDomains: policy.allowedEmailDomains,
+    seatCap: policy.seatCap,
     putPreserve: new Set(['active', 'password', ...(options.putPreserve ?? []), ...(options.preserveMembersOnPut === true ? ['members'] : [])]),
     sensitiveFilterAttributes: options.sensitiveFilterAttributes ?? [],
     filterLimits: {

@@ -45,6 +45,7 @@ import { createRegistry, type CompiledResourceType } from './schema/registry'
 import type { RenderContext } from './schema/render'
 import { defineAttribute, type ResourceTypeDefinition, type SchemaDefinition } from './schema/types'
 import type { Call, Reply, Service } from './service'
+import { REQUEST_SETTINGS, checkRequestSettings, type RequestSettings } from './settings'
 
 const log = createDebug('scim:router')
 const logError = createDebug('scim:error')
@@ -56,6 +57,39 @@ export type ScimMiddleware = (req: IncomingMessage, res: ServerResponse, next: (
 export type ScimRouter<Ctx = unknown> = ScimMiddleware & {
   /** Durable events: the feed, dead-letter redelivery, retention, and the dispatcher's start/stop. */
   readonly events: ScimEvents<Ctx>
+  /**
+   * Run one operation on a resource endpoint in process, without HTTP or authentication, through
+   * exactly the code an HTTP request runs: validation, the write path (compare-and-swap, retries)
+   * and lifecycle events (recorded in the outbox with the change, delivered to `onEvent`). For
+   * jobs of the app itself, e.g. `Decommissioner` deprovisioning a connection's users.
+   * @returns the status, body and headers an HTTP client would get.
+   * @throws ScimError where an HTTP client would get that error response; TypeError for a bad method.
+   */
+  execute(operation: ScimOperation<Ctx>): Promise<ScimOperationResult>
+}
+
+/** An operation for {@link ScimRouter.execute}. */
+export interface ScimOperation<Ctx = unknown> {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  /** Path below the router's mount point, with its query: `/Users/42`, `/Users?count=10`. */
+  path: string
+  /** The JSON body of POST/PUT/PATCH. */
+  body?: unknown
+  /** The adapter context (tenant), as `options.context` would build it for a request. */
+  ctx: Ctx
+  /** The principal handlers see; default undefined. */
+  principal?: unknown
+  /** Router options this operation overrides. */
+  settings?: RequestSettings
+  /** Base URL of `meta.location` in answers and events. Default: the `baseUrl` option, else `http://localhost`. */
+  baseUrl?: string
+}
+
+/** What {@link ScimRouter.execute} answers. */
+export interface ScimOperationResult {
+  status: number
+  body?: unknown
+  headers?: Record<string, string>
 }
 
 const DISCOVERY = new Set(['ServiceProviderConfig', 'ResourceTypes', 'Schemas'])
@@ -149,7 +183,28 @@ function buildService(adapter: ScimAdapter<unknown>, options: ScimRouterOptions<
     ),
     validators: new Map(registry.resourceTypes.map((rt) => [rt.name, compileResourceValidator(rt)])),
     cursor: adapter.listByCursor ? new CursorCodec(resolved.cursorSecret, resolved.cursorTimeout) : undefined,
+    seatLocks: new Map(),
   }
+}
+
+/** How the router reads per-request settings from a principal: the option, else the authenticate function's mark. */
+function settingsReader(options: ScimRouterOptions<unknown, unknown>): ((principal: unknown) => RequestSettings | undefined) | undefined {
+  if (options.settings) return options.settings
+  const marked = options.authenticate !== 'none' ? (options.authenticate as unknown as Record<symbol, unknown>)[REQUEST_SETTINGS] : undefined
+  return typeof marked === 'function' ? (marked as (principal: unknown) => RequestSettings | undefined) : undefined
+}
+
+/** The service with `settings` overriding its options, for one request. */
+function withSettings(svc: Service, settings: RequestSettings | undefined): Service {
+  if (!settings) return svc
+  const s = checkRequestSettings(settings, 'request settings')
+  if (Object.keys(s).length === 0) return svc
+  const options = { ...svc.options }
+  if (s.strict !== undefined) options.strict = s.strict
+  if (s.groupPatchResponse !== undefined) options.groupPatchResponse = s.groupPatchResponse
+  if (s.allowedEmailDomains !== undefined) options.allowedEmailDomains = s.allowedEmailDomains
+  if (s.seatCap !== undefined) options.seatCap = s.seatCap
+  return { ...svc, options }
 }
 
 /** Split `/a/b%2Fc/` into decoded segments; a trailing slash is accepted. */
@@ -249,7 +304,14 @@ export async function execute(svc: Service, method: string, segments: readonly s
   }
 }
 
-async function dispatch(svc: Service, options: ScimRouterOptions<unknown, unknown>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function dispatch(
+  base: Service,
+  options: ScimRouterOptions<unknown, unknown>,
+  readSettings: ((principal: unknown) => RequestSettings | undefined) | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  let svc = base
   const split = splitPath(req.url ?? '/')
   if (!split) throw new NotFoundError('Malformed request path')
   const { query } = split
@@ -259,6 +321,7 @@ async function dispatch(svc: Service, options: ScimRouterOptions<unknown, unknow
   const head = segments[0]
   const isDiscovery = head !== undefined && DISCOVERY.has(head)
   const principal = isDiscovery && svc.options.publicDiscovery ? undefined : await authenticate(options, req)
+  if (readSettings && principal !== undefined) svc = withSettings(svc, readSettings(principal))
   const render: RenderContext = { baseUrl: baseUrlOf(svc, req), segments: svc.segments }
 
   if (isDiscovery) {
@@ -325,6 +388,23 @@ async function me(svc: Service, options: ScimRouterOptions<unknown, unknown>, me
   return execute(svc, method, [users.segment, id], call)
 }
 
+/** {@link ScimRouter.execute}: one operation on a resource endpoint (no discovery, Bulk or /Me). */
+async function executeOperation(svc: Service, op: ScimOperation<unknown>): Promise<ScimOperationResult> {
+  const method = String(op?.method ?? '').toUpperCase()
+  if (!['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) throw new TypeError(`execute(): unsupported method '${String(op?.method)}'`)
+  const split = splitPath(typeof op.path === 'string' ? op.path : '')
+  if (!split || split.segments.length === 0) throw new NotFoundError('Malformed request path')
+  const segments = split.segments
+  segments[0] = canonicalEndpoint(svc, segments[0] as string)
+  if (!svc.registry.bySegment(segments[0] as string)) throw new NotFoundError(`Unknown endpoint '/${segments[0]}'`)
+  if (op.body !== undefined) assertCleanJson(op.body, 'request body')
+  const baseUrl = typeof op.baseUrl === 'string' ? op.baseUrl.replace(/\/+$/, '') : (svc.options.baseUrl ?? 'http://localhost')
+  const render: RenderContext = { baseUrl, segments: svc.segments }
+  return runWithDeadline(svc.options.adapterTimeout, (deadline) =>
+    execute(svc, method, segments, { query: split.query, headers: {}, body: op.body, ctx: op.ctx, principal: op.principal, render, deadline }),
+  )
+}
+
 function defaultContext(principal: unknown): DefaultContext {
   const tenant = (principal as { tenant?: unknown } | null | undefined)?.tenant
   return typeof tenant === 'string' ? { principal, tenant } : { principal }
@@ -374,10 +454,12 @@ export function scimRouter<Ctx = DefaultContext, P = unknown>(
   const opts = options as unknown as ScimRouterOptions<unknown, unknown>
   const svc = buildService(adapter as ScimAdapter<unknown>, opts)
   log('router ready: %s', svc.registry.resourceTypes.map((rt) => rt.segment).join(', '))
+  const readSettings = settingsReader(opts)
   const scim: ScimMiddleware = function scim(req, res, _next) {
-    dispatch(svc, opts, req, res).catch((err: unknown) => respondError(res, err))
+    dispatch(svc, opts, readSettings, req, res).catch((err: unknown) => respondError(res, err))
   }
   const delivery = svc.delivery
   if (delivery.durable && delivery.options.dispatcher) delivery.start()
-  return Object.assign(scim, { events: delivery as unknown as ScimEvents<Ctx> })
+  const run = async (op: ScimOperation<Ctx>): Promise<ScimOperationResult> => executeOperation(withSettings(svc, op?.settings), op as ScimOperation<unknown>)
+  return Object.assign(scim, { events: delivery as unknown as ScimEvents<Ctx>, execute: run })
 }

@@ -33,6 +33,8 @@ export interface Service {
   readonly validators: ReadonlyMap<string, ResourceValidator>
   /** Cursor token codec, when the adapter supports RFC 9865 cursors. */
   readonly cursor: CursorCodec | undefined
+  /** Per tenant: the tail of the chain of User creates under a seat cap (serialised, see `withSeat`). */
+  readonly seatLocks: Map<string, Promise<unknown>>
 }
 
 /**

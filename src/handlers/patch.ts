@@ -15,6 +15,7 @@ import { memberChangeEvents } from '../events'
 import type { ModifyMembersResult } from '../adapter'
 import { memberPlan, type MemberPlan } from '../patch/members'
 import { mustGet, projectionOf, resourceHeaders, updateWithRetry } from './resources'
+import { checkEmailDomains } from './guards'
 
 /**
  * A PATCH that only adds or removes members goes to the adapter's `modifyMembers`: row inserts and
@@ -60,6 +61,7 @@ export async function patchResource(svc: Service, call: Call, rt: CompiledResour
       touched = result.touched
       if (!result.changed) return undefined // PAT-016: no change, no write
       validateAttributes(svc, rt, result.attributes, result.touched) // only what the operations wrote
+      checkEmailDomains(svc, rt, result.attributes, current)
       return result.attributes
     },
     rec,

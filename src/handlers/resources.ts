@@ -24,6 +24,7 @@ import { checkStored, uniqueFor, validateAttributes, type Call, type Reply, type
 import { checkWritePreconditions, etagMatches, parseEtags } from './conditional'
 import { rewriteLocation } from './location-filter'
 import type { Recorder } from '../delivery'
+import { checkEmailDomains, withSeat } from './guards'
 
 /** Headers of a single-resource response. */
 export function resourceHeaders(call: Call, rt: CompiledResourceType, stored: StoredResource): Record<string, string> {
@@ -339,9 +340,12 @@ export async function createResource(svc: Service, call: Call, rt: CompiledResou
   const attrs = parseResourceBody(rt, requireObject(call.body), svc.options)
   assertRequired(rt, attrs)
   validateAttributes(svc, rt, attrs)
+  checkEmailDomains(svc, rt, attrs)
   const rec = svc.delivery.recorder()
   const events = rec.query((s: StoredResource) => changeEvents(call, rt, s.id, null, s))
-  const created = await call.deadline.write((signal) => svc.adapter.create({ resourceType: rt.name, attributes: attrs, unique: uniqueFor(svc, rt), signal, ...events }, call.ctx))
+  const created = await withSeat(svc, call, rt, () =>
+    call.deadline.write((signal) => svc.adapter.create({ resourceType: rt.name, attributes: attrs, unique: uniqueFor(svc, rt), signal, ...events }, call.ctx)),
+  )
   const stored = checkStored(created)
   await rec.committed(stored)
   return { status: 201, body: renderResource(rt, stored, call.render, projection, sentPaths(rt, attrs)), headers: resourceHeaders(call, rt, stored) }
@@ -446,6 +450,7 @@ export async function replaceResource(svc: Service, call: Call, rt: CompiledReso
       const next = applyPut(rt, current, incoming, { preserve })
       if (deepEqual(next, current)) return undefined
       validateAttributes(svc, rt, next)
+      checkEmailDomains(svc, rt, next, current)
       return next // RES-009: nothing changed, nothing written
     },
     rec,

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Kysely } from 'kysely'
-import type { ConnectionStore, StoredConnection, StoredConnectionToken } from '../connections'
+import type { ConnectionSettings, ConnectionStore, DecommissionState, StoredConnection, StoredConnectionToken } from '../connections'
 
 /** Options of {@link kyselyConnectionStore}. */
 export interface KyselyConnectionStoreOptions {
@@ -13,6 +13,12 @@ export interface KyselyConnectionStoreOptions {
 }
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+/** A JSON column (TEXT on every dialect; PostgreSQL drivers may hand back parsed JSON too). */
+const json = <T>(v: unknown, fallback: T): T => {
+  if (v === null || v === undefined || v === '') return fallback
+  if (typeof v === 'object') return v as T
+  return JSON.parse(String(v)) as T
+}
 
 /**
  * A {@link ConnectionStore} over a Kysely instance (PostgreSQL, MySQL/MariaDB, SQLite); pass the
@@ -40,6 +46,8 @@ export function kyselyConnectionStore(db: Kysely<any>, options: KyselyConnection
       createdAt: num(r.created_at) as number,
       revokedAt: num(r.revoked_at),
       lastUsedAt: num(r.last_used_at),
+      settings: json<ConnectionSettings>(r.settings, {}),
+      decommission: json<DecommissionState | null>(r.decommission, null),
       tokens: tokens
         .filter((t: any) => String(t.connection_id) === String(r.id))
         .map((t: any): StoredConnectionToken => ({ hash: String(t.hash), createdAt: num(t.created_at) as number, expiresAt: num(t.expires_at) })),
@@ -50,7 +58,10 @@ export function kyselyConnectionStore(db: Kysely<any>, options: KyselyConnection
   return {
     async insert(c) {
       await db.transaction().execute(async (tx) => {
-        await tx.insertInto(C).values({ id: c.id, tenant: c.tenant, created_at: c.createdAt, revoked_at: c.revokedAt, last_used_at: c.lastUsedAt }).execute()
+        await tx
+          .insertInto(C)
+          .values({ id: c.id, tenant: c.tenant, created_at: c.createdAt, revoked_at: c.revokedAt, last_used_at: c.lastUsedAt, settings: JSON.stringify(c.settings), decommission: c.decommission ? JSON.stringify(c.decommission) : null })
+          .execute()
         if (c.tokens.length > 0) await tx.insertInto(T).values(tokenRows(c.id, c.tokens)).execute()
       })
     },
@@ -72,9 +83,11 @@ export function kyselyConnectionStore(db: Kysely<any>, options: KyselyConnection
       })
     },
     async update(id, fields) {
-      const set: Record<string, number | null> = {}
+      const set: Record<string, number | string | null> = {}
       if (fields.revokedAt !== undefined) set['revoked_at'] = fields.revokedAt
       if (fields.lastUsedAt !== undefined) set['last_used_at'] = fields.lastUsedAt
+      if (fields.settings !== undefined) set['settings'] = JSON.stringify(fields.settings)
+      if (fields.decommission !== undefined) set['decommission'] = fields.decommission ? JSON.stringify(fields.decommission) : null
       if (Object.keys(set).length > 0) await db.updateTable(C).set(set).where('id', '=', id).execute()
     },
   }

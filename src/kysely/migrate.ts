@@ -83,14 +83,22 @@ function tableStatements(d: KyselyDialectName, r: ResolvedResource): string[] {
 /**
  * The SQL of the two tables `kyselyConnectionStore` keeps connections in: `<prefix>connections`
  * (one row per connection) and `<prefix>connection_tokens` (one row per active token, its SHA-256
- * hash only). Part of {@link migrationStatements}; on its own for a database whose resources are
- * stored some other way.
+ * hash only), with the `ADD COLUMN`s that bring a table made by an older version up to date.
+ * Part of {@link migrationStatements}; on its own for a database whose resources are stored some
+ * other way (apply them with the same error handling as {@link migrate}).
  */
 export function connectionMigrationStatements(dialect: KyselyDialectName, prefix = 'scim_'): string[] {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix) && prefix !== '') throw new TypeError(`connectionMigrationStatements: invalid prefix '${prefix}'`)
   const t = TYPES[dialect]
+  // `settings` and `decommission` (JSON text) came later: CREATE TABLE has them for a new
+  // database, ADD COLUMN adds them to an older one. PostgreSQL has ADD COLUMN IF NOT EXISTS;
+  // on SQLite and MySQL/MariaDB the ADD COLUMN of a column that exists fails, and migrate()
+  // skips exactly that error.
+  const add = (column: string) => `ALTER TABLE ${prefix}connections ADD COLUMN ${dialect === 'postgres' ? 'IF NOT EXISTS ' : ''}${column} ${t.text}`
   return [
-    `CREATE TABLE IF NOT EXISTS ${prefix}connections (id ${t.key(64)} NOT NULL, tenant ${t.key(64)} NOT NULL, created_at ${t.big} NOT NULL, revoked_at ${t.big}, last_used_at ${t.big}, PRIMARY KEY (id))${t.tableSuffix}`,
+    `CREATE TABLE IF NOT EXISTS ${prefix}connections (id ${t.key(64)} NOT NULL, tenant ${t.key(64)} NOT NULL, created_at ${t.big} NOT NULL, revoked_at ${t.big}, last_used_at ${t.big}, settings ${t.text}, decommission ${t.text}, PRIMARY KEY (id))${t.tableSuffix}`,
+    add('settings'),
+    add('decommission'),
     `CREATE TABLE IF NOT EXISTS ${prefix}connection_tokens (hash ${t.key(64)} NOT NULL, connection_id ${t.key(64)} NOT NULL, created_at ${t.big} NOT NULL, expires_at ${t.big}, PRIMARY KEY (hash))${t.tableSuffix}`,
     createIndex(dialect, `${prefix}connection_tokens`, 'connection', ['connection_id']),
   ]
@@ -102,8 +110,8 @@ export function connectionMigrationStatements(dialect: KyselyDialectName, prefix
  * `kyselyConnectionStore`), optionally the mapped tables ({@link MigrationOptions.createTables}),
  * and the indexes: default order `(tenant, created, id)` on every mapped table, `(member, group)` on
  * membership tables (their primary key `(group, member)` serves the other direction). Statements
- * are idempotent on SQLite and PostgreSQL (`IF NOT EXISTS`); on MySQL/MariaDB, {@link migrate}
- * skips indexes that already exist.
+ * are idempotent on PostgreSQL (`IF NOT EXISTS`); on SQLite and MySQL/MariaDB, {@link migrate}
+ * skips indexes that already exist (MySQL) and the `ADD COLUMN` of connection columns that exist.
  *
  * @example
  * ```ts
@@ -185,7 +193,15 @@ export async function migrate(db: Kysely<any>, mapping: KyselyMapping, options: 
     } catch (err) {
       // ER_DUP_KEYNAME: the index exists already (MySQL has no CREATE INDEX IF NOT EXISTS).
       if (dialect === 'mysql' && (err as { errno?: unknown }).errno === 1061) continue
+      if (existingColumn(dialect, s, err)) continue
       throw err
     }
   }
+}
+
+/** An `ALTER TABLE … ADD COLUMN` that failed only because the column exists (SQLite, MySQL/MariaDB ER_DUP_FIELDNAME). */
+function existingColumn(dialect: KyselyDialectName, statement: string, err: unknown): boolean {
+  if (!/^ALTER TABLE \S+ ADD COLUMN /.test(statement)) return false
+  if (dialect === 'mysql') return (err as { errno?: unknown }).errno === 1060
+  return dialect === 'sqlite' && /duplicate column name/i.test(String((err as Error)?.message))
 }
