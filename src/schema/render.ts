@@ -170,6 +170,8 @@ interface Plan {
   /** Emit `externalId` (RFC 7643 §3.1), and `meta` last, as in the RFC examples. */
   readonly externalId: boolean
   readonly meta: Step | undefined
+  /** Some attribute is `returned: "request"` and the mode is default: the plan depends on the paths sent. */
+  readonly byRequest: boolean
 }
 
 /** The step of one attribute, or undefined when the projection never shows it. */
@@ -196,7 +198,9 @@ function compilePlan(rt: CompiledResourceType, p: Projection, requested: Readonl
   const steps: Step[] = []
   let externalId = false
   let meta: Step | undefined
+  let byRequest = false
   for (const info of rt.ordered) {
+    if (p.mode === 'default' && info.def.returned === 'request') byRequest = true
     const step = stepOf(info, p, requested)
     if (!step) continue
     if (info.common) {
@@ -206,19 +210,19 @@ function compilePlan(rt: CompiledResourceType, p: Projection, requested: Readonl
     }
     steps.push(step)
   }
-  return { steps, externalId, meta }
+  return { steps, externalId, meta, byRequest }
 }
 
 /** Plans of the projections in use (lists render 100 resources with one). */
 const plans = new WeakMap<Projection, WeakMap<CompiledResourceType, Plan>>()
 
 function planFor(rt: CompiledResourceType, p: Projection, requested: ReadonlySet<string> | undefined): Plan {
-  if (requested !== undefined && requested.size > 0) return compilePlan(rt, p, requested) // one resource, once
   let byType = plans.get(p)
   if (!byType) plans.set(p, (byType = new WeakMap()))
   let plan = byType.get(rt)
   if (!plan) byType.set(rt, (plan = compilePlan(rt, p, undefined)))
-  return plan
+  // A write's answer shows the `returned: "request"` attributes it sent: its own plan, once.
+  return plan.byRequest && requested !== undefined && requested.size > 0 ? compilePlan(rt, p, requested) : plan
 }
 
 /**
