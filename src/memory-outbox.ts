@@ -28,6 +28,7 @@ export class MemoryOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
   /** Record a committed write's events (called by the adapter inside the write's synchronous step). */
   record(tenant: string, events: readonly OutboxEventInput[]): void {
     const now = new Date()
+    const texts = new Map<unknown, string>() // one serialisation of a resource several events carry
     for (const e of events) {
       const lease = e.state === 'pending' && e.lease && this.#free(tenant, e.resourceType, e.resourceId, e.lease.owner, now.getTime()) ? e.lease : undefined
       const stored: Kept = {
@@ -39,7 +40,7 @@ export class MemoryOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
         resourceId: e.resourceId,
         // Kept as JSON text, as a SQL store keeps it: one serialisation per event, a copy per
         // read, and a long feed of full resources is a few strings for the collector to skip.
-        payload: JSON.stringify(e.payload),
+        payload: payloadText(e.payload, texts),
         state: e.state,
         attempts: lease ? 1 : 0,
         nextAttemptAt: now,
@@ -184,6 +185,20 @@ export class MemoryOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
     }
     return n
   }
+}
+
+/**
+ * JSON text of a payload. The events of one write (`user.updated`, `user.deactivated`) carry the
+ * same rendered `resource`: it is serialised once and spliced in.
+ */
+function payloadText(payload: Record<string, unknown>, texts: Map<unknown, string>): string {
+  const resource = payload['resource']
+  if (resource === null || typeof resource !== 'object') return JSON.stringify(payload)
+  let text = texts.get(resource)
+  if (text === undefined) texts.set(resource, (text = JSON.stringify(resource)))
+  const { resource: _resource, ...rest } = payload
+  const head = JSON.stringify(rest)
+  return `${head.length > 2 ? `${head.slice(0, -1)},` : '{'}"resource":${text}}`
 }
 
 function copy(e: Kept): OutboxEvent {
