@@ -105,15 +105,23 @@ function withoutPassword(attributes: Record<string, unknown>): Record<string, un
   return attributes
 }
 
-/** Objects this adapter froze with everything in them ({@link deepFreeze}): safe to share. */
+/**
+ * Stored values this adapter froze with everything in them ({@link deepFreeze}), safe to share
+ * with a later version: the values of top-level attributes and of extension containers (depth
+ * 1 and 2 below the attributes), the granularity at which a PATCH copies what it writes.
+ */
 const SHARED = new WeakSet<object>()
+const SHARED_DEPTH = 2
 
-/** Freeze a stored value and everything in it, so reads can share it instead of copying it. */
-function deepFreeze<T>(value: T): T {
+/**
+ * Freeze a stored value and everything in it, so reads can share it instead of copying it.
+ * `depth` is where the value sits below a resource's attributes (0: the attributes object).
+ */
+function deepFreeze<T>(value: T, depth = 0): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value)
-    for (const v of Object.values(value)) deepFreeze(v)
-    SHARED.add(value)
+    for (const v of Object.values(value)) deepFreeze(v, depth + 1)
+    if (depth > 0 && depth <= SHARED_DEPTH) SHARED.add(value)
   }
   return value
 }
@@ -124,19 +132,19 @@ function deepFreeze<T>(value: T): T {
  * everything else is copied, so a write costs what it changed, not the size of the resource.
  */
 function copyToStore(attributes: Record<string, unknown>): Record<string, unknown> {
-  const copy = (v: unknown): unknown => {
-    if (v === null || typeof v !== 'object' || SHARED.has(v)) return v
-    if (Array.isArray(v)) return v.map(copy)
+  const copy = (v: unknown, depth: number): unknown => {
+    if (v === null || typeof v !== 'object' || (depth <= SHARED_DEPTH && SHARED.has(v))) return v
+    if (Array.isArray(v)) return v.map((x) => copy(x, depth + 1))
     const out: Record<string, unknown> = {}
     for (const k of Object.keys(v)) {
-      const x = copy((v as Record<string, unknown>)[k])
+      const x = copy((v as Record<string, unknown>)[k], depth + 1)
       // A JSON `__proto__` member stays an own property (assignment would set the prototype).
       if (k === '__proto__') Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true })
       else out[k] = x
     }
     return out
   }
-  return copy({ ...attributes }) as Record<string, unknown>
+  return copy({ ...attributes }, 0) as Record<string, unknown>
 }
 
 type Entryish = { resourceType: string; attributes: Record<string, unknown> }
@@ -396,7 +404,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       multiValuedWork.count += members.length + removed.length
       members.length = w
     }
-    for (const m of fresh) members.push(deepFreeze(m))
+    for (const m of fresh) members.push(deepFreeze(m, 2))
     const { members: _old, ...rest } = e.attributes
     e.attributes = Object.freeze(members.length > 0 ? { ...rest, members } : rest)
     bump(e)
