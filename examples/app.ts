@@ -12,7 +12,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { appendFileSync } from 'node:fs'
 import express, { type Express } from 'express'
-import { bearerToken, connectionAuth, scimRouter, type Authenticate, type Connections, type EventDeliveryOptions, type ScimAdapter, type ScimEvent, type ScimRouter } from '../src'
+import { bearerToken, connectionAuth, scimRouter, type Authenticate, type Connections, type EventDeliveryOptions, type RequestLog, type ScimAdapter, type ScimEvent, type ScimRouter } from '../src'
+import { mountConsole } from './console'
 
 /** A login session of the example app. */
 export interface Session {
@@ -64,6 +65,11 @@ export interface ExampleAppOptions {
   connections?: Connections
   /** Bearer token of the admin API at `/app/connections` (only with `connections`). */
   adminToken?: string
+  /**
+   * The request log (issue 15): every SCIM request is recorded, redacted; with `connections`, the
+   * console is served at `/app/console` and `GET /app/connections/{id}/requests`, behind `adminToken`.
+   */
+  requestLog?: RequestLog
 }
 
 const sha = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest()
@@ -198,6 +204,7 @@ export function createExampleApp(options: ExampleAppOptions): ExampleApp {
       // cursor pagination (RFC 9865), which both shipped stores serve through `listByCursor`.
       bulk: true,
       ...(options.eventDelivery ? { eventDelivery: options.eventDelivery } : {}),
+      ...(options.requestLog ? { requestLog: { store: options.requestLog } } : {}),
       onEvent: async (event) => {
         if (event.type === 'user.deprovisioned') {
           calls++
@@ -219,6 +226,9 @@ export function createExampleApp(options: ExampleAppOptions): ExampleApp {
         return undefined
       },
   })
+  if (options.connections && options.requestLog) {
+    mountConsole(app, { connections: options.connections, requestLog: options.requestLog, outbox: options.adapter.outbox, adminToken: options.adminToken as string })
+  }
   if (options.connections) app.use('/scim/v2/c/:connection', scim)
   app.use('/scim/v2', scim)
   return { app, sessions, events, scim }

@@ -45,6 +45,8 @@ import { createRegistry, type CompiledResourceType } from './schema/registry'
 import type { RenderContext } from './schema/render'
 import { defineAttribute, type ResourceTypeDefinition, type SchemaDefinition } from './schema/types'
 import type { Call, Reply, Service } from './service'
+import { RequestRecorder, type RequestLogControl, type RequestLogOptions, type RequestTrace } from './request-log/recorder'
+import type { RequestLog } from './request-log/types'
 
 const log = createDebug('scim:router')
 const logError = createDebug('scim:error')
@@ -56,6 +58,8 @@ export type ScimMiddleware = (req: IncomingMessage, res: ServerResponse, next: (
 export type ScimRouter<Ctx = unknown> = ScimMiddleware & {
   /** Durable events: the feed, dead-letter redelivery, retention, and the dispatcher's start/stop. */
   readonly events: ScimEvents<Ctx>
+  /** With the `requestLog` option: flush and prune the request log (see {@link RequestLogControl}). */
+  readonly requestLog?: RequestLogControl
 }
 
 const DISCOVERY = new Set(['ServiceProviderConfig', 'ResourceTypes', 'Schemas'])
@@ -249,22 +253,33 @@ export async function execute(svc: Service, method: string, segments: readonly s
   }
 }
 
-async function dispatch(svc: Service, options: ScimRouterOptions<unknown, unknown>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** Write an answer (http/respond.ts) and tell the request log, when there is one. */
+function reply(res: ServerResponse, trace: RequestTrace | undefined, status: number, body: unknown, headers?: Readonly<Record<string, string>>): void {
+  send(res, status, body, headers)
+  trace?.end(status, body)
+}
+
+async function dispatch(svc: Service, options: ScimRouterOptions<unknown, unknown>, req: IncomingMessage, res: ServerResponse, trace?: RequestTrace): Promise<void> {
   const split = splitPath(req.url ?? '/')
   if (!split) throw new NotFoundError('Malformed request path')
   const { query } = split
   const segments = split.segments
   if (segments[0] !== undefined) segments[0] = canonicalEndpoint(svc, segments[0])
+  if (trace) trace.segments = segments
   const method = (req.method ?? 'GET').toUpperCase()
   const head = segments[0]
   const isDiscovery = head !== undefined && DISCOVERY.has(head)
   const principal = isDiscovery && svc.options.publicDiscovery ? undefined : await authenticate(options, req)
+  if (trace) {
+    trace.principal = principal
+    trace.authenticated = !(isDiscovery && svc.options.publicDiscovery)
+  }
   const render: RenderContext = { baseUrl: baseUrlOf(svc, req), segments: svc.segments }
 
   if (isDiscovery) {
     if (method !== 'GET' && method !== 'HEAD') throw notImplemented('GET')
     if (segments.length > 2) throw new NotFoundError('Unknown endpoint')
-    send(res, 200, discovery(svc, segments, query, render))
+    reply(res, trace, 200, discovery(svc, segments, query, render))
     return
   }
   const isRoot = head === undefined || (head === '.search' && segments.length === 1)
@@ -277,19 +292,21 @@ async function dispatch(svc: Service, options: ScimRouterOptions<unknown, unknow
   if (!isRoot && head !== 'Bulk' && head !== 'Me' && !svc.registry.bySegment(head as string)) throw new NotFoundError(`Unknown endpoint '/${head}'`)
 
   const ctx = options.context ? await options.context(req, principal) : defaultContext(principal)
+  if (trace) trace.ctx = ctx
   let body: unknown
   if (BODY_METHODS.has(method)) {
     const limit = head === 'Bulk' && svc.options.bulk ? svc.options.bulk.maxPayloadSize : svc.options.maxBodyBytes
     body = await readJsonBody(req, limit, head === 'Bulk' ? 'maxPayloadSize' : undefined)
     // One rule for every store: no U+0000 or unpaired surrogate in any string (400 invalidValue).
+    if (trace) trace.body = body
     if (body !== undefined) assertCleanJson(body, 'request body')
   }
   // AUTH-008: storage work is bounded by adapterTimeout; a 503 only while nothing has committed.
-  const reply = await runWithDeadline(svc.options.adapterTimeout, (deadline) => {
+  const answer = await runWithDeadline(svc.options.adapterTimeout, (deadline) => {
     const call: Call = { query, headers: req.headers, body, ctx, principal, render, deadline }
     return route(svc, options, method, isRoot, segments, call)
   })
-  send(res, reply.status, reply.body, reply.headers)
+  reply(res, trace, answer.status, answer.body, answer.headers)
 }
 
 /** Run the request on the endpoint it names (after authentication and body reading). */
@@ -330,17 +347,25 @@ function defaultContext(principal: unknown): DefaultContext {
   return typeof tenant === 'string' ? { principal, tenant } : { principal }
 }
 
-function respondError(res: ServerResponse, err: unknown): void {
+function respondError(res: ServerResponse, err: unknown, trace?: RequestTrace): void {
   if (isScimError(err)) {
     if (err.status >= 500) logError('%s: %O', err.code, err.cause ?? err)
     else log('%d %s: %s', err.status, err.code, err.message)
-    send(res, err.status, err.toErrorEnvelope(), err.headers)
+    reply(res, trace, err.status, err.toErrorEnvelope(), err.headers)
     return
   }
-  const correlationId = randomUUID()
+  // With a request log, the 500's correlation id is the request's (X-Request-Id, the log entry).
+  const correlationId = trace?.correlationId ?? randomUUID()
   logError('unexpected error %s: %O', correlationId, err)
   const wrapped = new InternalServerError(`Internal server error (correlation id ${correlationId})`)
-  send(res, 500, wrapped.toErrorEnvelope())
+  reply(res, trace, 500, wrapped.toErrorEnvelope())
+}
+
+/** The request recorder of the `requestLog` option (a bare store is `{ store }`). */
+function requestRecorder(option: RequestLog | RequestLogOptions<unknown> | undefined): RequestRecorder | undefined {
+  if (option === undefined) return undefined
+  if (typeof option !== 'object' || option === null) throw new TypeError('scimRouter options: requestLog must be a RequestLog or { store, ... }')
+  return new RequestRecorder(typeof (option as RequestLog).append === 'function' ? { store: option as RequestLog } : (option as RequestLogOptions<unknown>))
 }
 
 /**
@@ -374,10 +399,12 @@ export function scimRouter<Ctx = DefaultContext, P = unknown>(
   const opts = options as unknown as ScimRouterOptions<unknown, unknown>
   const svc = buildService(adapter as ScimAdapter<unknown>, opts)
   log('router ready: %s', svc.registry.resourceTypes.map((rt) => rt.segment).join(', '))
+  const recorder = requestRecorder(opts.requestLog as RequestLog | RequestLogOptions<unknown> | undefined)
   const scim: ScimMiddleware = function scim(req, res, _next) {
-    dispatch(svc, opts, req, res).catch((err: unknown) => respondError(res, err))
+    const trace = recorder?.begin(req, res)
+    dispatch(svc, opts, req, res, trace).catch((err: unknown) => respondError(res, err, trace))
   }
   const delivery = svc.delivery
   if (delivery.durable && delivery.options.dispatcher) delivery.start()
-  return Object.assign(scim, { events: delivery as unknown as ScimEvents<Ctx> })
+  return Object.assign(scim, { events: delivery as unknown as ScimEvents<Ctx>, ...(recorder ? { requestLog: recorder as RequestLogControl } : {}) })
 }
