@@ -36,7 +36,7 @@ export function mountConsole(app: Express, options: { connections: Connections; 
         return
       }
       const q = requestLogQuery(new URL(req.originalUrl, 'http://x').searchParams)
-      res.set('Cache-Control', 'no-store').json(await options.requestLog.query({ ...q, connectionId: id, tenant: connection.tenant }))
+      res.set('Cache-Control', 'no-store').json(await options.requestLog.query({ ...q, connectionId: id }))
     } catch (err) {
       next(err)
     }

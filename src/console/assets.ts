@@ -77,7 +77,8 @@ main{padding:1rem;max-width:1400px}
 section{margin-bottom:1.2rem}
 h2{font-size:1rem;margin:.4rem 0}
 table{border-collapse:collapse;width:100%;background:#fff}
-th,td{border-bottom:1px solid #e3e6eb;padding:.25rem .4rem;text-align:left;vertical-align:top;word-break:break-all}
+th,td{border-bottom:1px solid #e3e6eb;padding:.25rem .4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+td:first-child,td.status{white-space:nowrap}
 tr.fail td{background:#fdecec}
 tr.fail td.status{color:#b00020;font-weight:600}
 tbody tr{cursor:pointer}
@@ -196,8 +197,11 @@ export const CONSOLE_JS = `'use strict'
     if (text === null || text === undefined) return '(none)'
     try { return JSON.stringify(JSON.parse(text), null, 2) } catch (err) { return text }
   }
+  function byConnection() {
+    return state.connection ? { connectionId: state.connection } : {}
+  }
   function filters() {
-    var f = selected()
+    var f = byConnection()
     if (state.failures) f.status = 'error'
     return f
   }
@@ -270,7 +274,7 @@ export const CONSOLE_JS = `'use strict'
     container.appendChild(legend)
   }
   function loadStats() {
-    return api('stats?' + qs(selected())).then(function (buckets) {
+    return api('stats?' + qs(byConnection())).then(function (buckets) {
       chart($('chart-idp'), buckets, function (b) { return b.idp })
       chart($('chart-errors'), buckets, function (b) { return b.errorType })
     })
