@@ -141,7 +141,22 @@ export class RequestRecorder implements RequestLogControl {
       return
     }
     this.#queue.push({ trace, req, status, body, endedAt: this.#now() })
-    if (!this.#writing) this.#writing = new Promise<void>((resolve) => setImmediate(() => void this.#drain().finally(resolve)))
+    this.#schedule()
+  }
+
+  /** Start a writer (after the current tick: the answer is on its way first) unless one runs. */
+  #schedule(): void {
+    if (this.#writing) return
+    this.#writing = new Promise<void>((resolve) =>
+      setImmediate(() =>
+        void this.#drain().finally(() => {
+          this.#writing = undefined
+          // Entries queued while retention ran: write them too.
+          if (this.#queue.length > 0) this.#schedule()
+          resolve()
+        }),
+      ),
+    )
   }
 
   async #drain(): Promise<void> {
@@ -163,8 +178,8 @@ export class RequestRecorder implements RequestLogControl {
         }
       }
       if (this.#retention && this.#now() - this.#lastPrune >= this.#retention.intervalMs) await this.prune()
-    } finally {
-      this.#writing = undefined
+    } catch (err) {
+      /* c8 ignore next */ log('request log writer failed: %O', err)
     }
   }
 

@@ -12,7 +12,7 @@ const T0 = Date.parse('2026-03-01T10:00:00Z')
 const HOUR = 3_600_000
 
 let n = 0
-function entry(over: Partial<RequestLogEntry> & { at: number }): RequestLogEntry {
+function entry(over: Omit<Partial<RequestLogEntry>, 'at'> & { at: number }): RequestLogEntry {
   n++
   const id = `01900000-0000-7000-8000-${String(n).padStart(12, '0')}`
   return {
