@@ -34,6 +34,11 @@ export interface RequestLogOptions<Ctx = unknown> {
   retention?: { maxAgeMs?: number; maxEntries?: number; intervalMs?: number } | false
   /** The tenant of a request's context. Default: `ctx.tenant` when it is a string, else `'default'`. */
   tenantOf?: (ctx: Ctx) => string | undefined
+  /**
+   * Milliseconds entries wait in memory before they are written, so one transaction carries many
+   * (a write per request would cost a commit each). Default 200; `flush()` writes at once.
+   */
+  flushIntervalMs?: number
   /** The clock (epoch ms). Default `Date.now`; inject one in tests. */
   now?: () => number
 }
@@ -54,7 +59,7 @@ export interface RequestLogControl {
 export const REQUEST_ID_HEADER = 'X-Request-Id'
 const REQUEST_ID = /^[A-Za-z0-9._:@+/=-]{1,128}$/
 const MAX_QUEUE = 10_000
-const BATCH = 100
+const BATCH = 500
 const MAX_IDS = 50
 
 /** One request in flight; the router sets the fields it learns. */
@@ -105,6 +110,8 @@ export class RequestRecorder implements RequestLogControl {
   readonly #now: () => number
   #queue: Pending[] = []
   #writing: Promise<void> | undefined
+  #timer: NodeJS.Timeout | undefined
+  readonly #delay: number
   #lastPrune = -Infinity
   #dropped = 0
 
@@ -123,6 +130,8 @@ export class RequestRecorder implements RequestLogControl {
         return typeof t === 'string' ? t : undefined
       })
     this.#now = options.now ?? Date.now
+    this.#delay = options.flushIntervalMs ?? 200
+    if (!Number.isInteger(this.#delay) || this.#delay < 0) throw new TypeError('scimRouter options: requestLog.flushIntervalMs must be a non-negative integer')
   }
 
   get dropped(): number {
@@ -144,19 +153,22 @@ export class RequestRecorder implements RequestLogControl {
     this.#schedule()
   }
 
-  /** Start a writer (after the current tick: the answer is on its way first) unless one runs. */
+  /** Start a writer after `flushIntervalMs` (the answer is on its way first), unless one is due or runs. */
   #schedule(): void {
+    if (this.#writing || this.#timer) return
+    this.#timer = setTimeout(() => this.#start(), this.#delay)
+    this.#timer.unref()
+  }
+
+  #start(): void {
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = undefined
     if (this.#writing) return
-    this.#writing = new Promise<void>((resolve) =>
-      setImmediate(() =>
-        void this.#drain().finally(() => {
-          this.#writing = undefined
-          // Entries queued while retention ran: write them too.
-          if (this.#queue.length > 0) this.#schedule()
-          resolve()
-        }),
-      ),
-    )
+    this.#writing = this.#drain().finally(() => {
+      this.#writing = undefined
+      // Entries queued while the batch was written or retention ran: write them too.
+      if (this.#queue.length > 0) this.#schedule()
+    })
   }
 
   async #drain(): Promise<void> {
@@ -184,7 +196,10 @@ export class RequestRecorder implements RequestLogControl {
   }
 
   async flush(): Promise<void> {
-    while (this.#writing) await this.#writing
+    while (this.#writing || this.#timer || this.#queue.length > 0) {
+      if (!this.#writing) this.#start()
+      await this.#writing
+    }
   }
 
   async prune(): Promise<number> {
