@@ -59,6 +59,8 @@ export interface RequestLogControl {
 export const REQUEST_ID_HEADER = 'X-Request-Id'
 const REQUEST_ID = /^[A-Za-z0-9._:@+/=-]{1,128}$/
 const MAX_QUEUE = 10_000
+/** Most body bytes waiting to be written (a slow store must not hold on to unbounded memory). */
+const MAX_QUEUE_BYTES = 64 * 1024 * 1024
 const BATCH = 500
 const MAX_IDS = 50
 
@@ -67,6 +69,7 @@ export class RequestTrace {
   readonly startedAt: number
   readonly correlationId: string
   readonly #req: IncomingMessage
+  readonly #res: ServerResponse
   readonly #recorder: RequestRecorder
   principal: unknown = undefined
   ctx: unknown = undefined
@@ -78,6 +81,7 @@ export class RequestTrace {
   constructor(recorder: RequestRecorder, req: IncomingMessage, res: ServerResponse, now: number) {
     this.#recorder = recorder
     this.#req = req
+    this.#res = res
     this.startedAt = now
     const sent = req.headers['x-request-id']
     this.correlationId = typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : uuidv7()
@@ -88,7 +92,9 @@ export class RequestTrace {
   end(status: number, body: unknown): void {
     if (this.#done) return
     this.#done = true
-    this.#recorder.queue(this, this.#req, status, body)
+    // What the queued entry holds on to until it is written: about the two bodies' sizes.
+    const size = (Number(this.#req.headers['content-length']) || 0) + (Number(this.#res.getHeader('content-length')) || 0)
+    this.#recorder.queue(this, this.#req, status, body, size)
   }
 }
 
@@ -98,6 +104,7 @@ interface Pending {
   status: number
   body: unknown
   endedAt: number
+  size: number
 }
 
 /** Collects traces and writes them. One per router. */
@@ -114,6 +121,7 @@ export class RequestRecorder implements RequestLogControl {
   readonly #delay: number
   #lastPrune = -Infinity
   #dropped = 0
+  #queuedBytes = 0
 
   constructor(options: RequestLogOptions<unknown>) {
     if (!options || typeof options.store?.append !== 'function') throw new TypeError('scimRouter options: requestLog.store must be a RequestLog')
@@ -143,13 +151,14 @@ export class RequestRecorder implements RequestLogControl {
     return new RequestTrace(this, req, res, this.#now())
   }
 
-  queue(trace: RequestTrace, req: IncomingMessage, status: number, body: unknown): void {
-    if (this.#queue.length >= MAX_QUEUE) {
+  queue(trace: RequestTrace, req: IncomingMessage, status: number, body: unknown, size = 0): void {
+    if (this.#queue.length >= MAX_QUEUE || this.#queuedBytes + size > MAX_QUEUE_BYTES) {
       this.#dropped++
       log('queue full: request log entry dropped (%d so far)', this.#dropped)
       return
     }
-    this.#queue.push({ trace, req, status, body, endedAt: this.#now() })
+    this.#queuedBytes += size
+    this.#queue.push({ trace, req, status, body, endedAt: this.#now(), size })
     this.#schedule()
   }
 
@@ -175,6 +184,7 @@ export class RequestRecorder implements RequestLogControl {
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, BATCH)
+        for (const p of batch) this.#queuedBytes -= p.size
         const entries: RequestLogEntry[] = []
         for (const p of batch) {
           try {

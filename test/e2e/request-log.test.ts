@@ -25,7 +25,10 @@ import {
 } from '../../src'
 import { kyselyRequestLog, migrate, scimTablesMapping } from '../../src/kysely'
 import { mysqlStore, postgresStore, type Store } from '../kysely/stores'
-import { GROUP, USER, defaultAdapter } from './harness'
+import connect from 'connect'
+import { GROUP, USER, VARIANTS, client, defaultAdapter, makeApp } from './harness'
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const express4 = require('express4') as typeof express
 
 const STORE = process.env['SCIM_TEST_STORE'] ?? 'memory'
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
@@ -244,5 +247,29 @@ describe('scimConsole JSON endpoints (issue 15)', () => {
     expect((await get('/api/nothing')).status).toBe(404)
     broken = true
     expect((await get('/api/requests')).status).toBe(503)
+  })
+})
+
+describe.each(VARIANTS)('requestLog and scimConsole on $name', (v) => {
+  it('records the original path; the console page, its redirect and its API answer under this host', async () => {
+    const store = new MemoryRequestLog()
+    const app = makeApp(v, { requestLog: store })
+    const c = client(v, app)
+    expect((await c.get('/Users?count=1')).status).toBe(200)
+    const page0 = scimConsole({ requestLog: store, authenticate: (req) => req.headers.authorization === 'Bearer admin' })
+    const host: { use(path: string, fn: unknown): unknown } = v.host === 'connect' ? connect() : v.host === 'express4' ? express4() : express()
+    host.use('/console', page0)
+    const page = await request(host as never).get('/console/')
+    expect(page.status).toBe(200)
+    expect(page.text).toContain('<script src="console.js" defer></script>')
+    const redirect = await request(host as never).get('/console')
+    expect(redirect.status).toBe(308)
+    expect(redirect.headers['location']).toBe('console/')
+    let entries: { path: string }[] = []
+    for (let i = 0; i < 100 && entries.length === 0; i++) {
+      entries = (await request(host as never).get('/console/api/requests').set('Authorization', 'Bearer admin')).body.entries
+      if (entries.length === 0) await new Promise((r) => setTimeout(r, 20))
+    }
+    expect(entries.map((e) => e.path)).toEqual([`${v.mount}/Users?count=1`])
   })
 })
