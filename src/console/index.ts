@@ -11,6 +11,7 @@ import type { EventOutbox, OutboxEvent } from '../adapter'
 import type { ConnectionInfo } from '../connections'
 import { historyEvent, resourceHistory } from '../request-log/history'
 import type { RequestLog, RequestLogQuery } from '../request-log/types'
+import { sendText } from '../http/respond'
 import { CONSOLE_CSS, CONSOLE_HTML, CONSOLE_JS } from './assets'
 
 const log = createDebug('scim:console')
@@ -39,24 +40,21 @@ export interface ScimConsoleOptions<Ctx = unknown> {
 export const CONSOLE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-function headers(res: ServerResponse, type: string): void {
-  res.setHeader('Content-Type', type)
-  res.setHeader('Content-Security-Policy', CONSOLE_CSP)
-  res.setHeader('X-Content-Type-Options', 'nosniff')
-  res.setHeader('Referrer-Policy', 'no-referrer')
-  res.setHeader('X-Frame-Options', 'DENY')
-  res.setHeader('Cache-Control', 'no-store')
+/** Headers of every console answer. */
+const SECURITY: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': CONSOLE_CSP,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cache-Control': 'no-store',
 }
 
-function text(res: ServerResponse, status: number, type: string, body: string): void {
-  headers(res, type)
-  res.statusCode = status
-  res.setHeader('Content-Length', Buffer.byteLength(body))
-  res.end(body)
+function text(res: ServerResponse, status: number, type: string, body: string | undefined, extra: Record<string, string> = {}): void {
+  sendText(res, status, type, body, { ...SECURITY, ...extra })
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  text(res, status, 'application/json; charset=utf-8', JSON.stringify(body))
+function json(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+  text(res, status, 'application/json; charset=utf-8', JSON.stringify(body), extra)
 }
 
 /** A query parameter as a string (at most 200 characters), or undefined. */
@@ -156,13 +154,7 @@ export function scimConsole<Ctx = unknown>(options: ScimConsoleOptions<Ctx>): (r
       // Relative asset URLs need the trailing slash: redirect `/console` to `/console/`.
       const original = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? url
       const originalPath = original.split('?')[0] as string
-      if (path === '/' && !originalPath.endsWith('/')) {
-        headers(res, 'text/plain; charset=utf-8')
-        res.statusCode = 308
-        res.setHeader('Location', `${originalPath.split('/').pop() || '.'}/`)
-        res.end()
-        return
-      }
+      if (path === '/' && !originalPath.endsWith('/')) return text(res, 308, 'text/plain; charset=utf-8', undefined, { Location: `${originalPath.split('/').pop() || '.'}/` })
       return text(res, 200, 'text/html; charset=utf-8', CONSOLE_HTML)
     }
     if (path === '/console.js') return text(res, 200, 'text/javascript; charset=utf-8', CONSOLE_JS)
@@ -174,12 +166,10 @@ export function scimConsole<Ctx = unknown>(options: ScimConsoleOptions<Ctx>): (r
       allowed = await options.authenticate(req)
     } catch (err) {
       log('authenticate failed: %O', err)
-      res.setHeader('Retry-After', '5')
-      return json(res, 503, { error: 'authentication is unavailable' })
+      return json(res, 503, { error: 'authentication is unavailable' }, { 'Retry-After': '5' })
     }
     if (!allowed) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="scim-console"')
-      return json(res, 401, { error: 'not authorised' })
+      return json(res, 401, { error: 'not authorised' }, { 'WWW-Authenticate': 'Bearer realm="scim-console"' })
     }
     const body = await api(m[1] as string, new URLSearchParams(qi < 0 ? '' : url.slice(qi + 1)))
     if (body === undefined) return json(res, m[1] === 'history' ? 400 : 404, { error: m[1] === 'history' ? 'id is required' : 'unknown endpoint' })
@@ -189,8 +179,7 @@ export function scimConsole<Ctx = unknown>(options: ScimConsoleOptions<Ctx>): (r
   return (req, res, next) => {
     handle(req, res, next).catch((err: unknown) => {
       log('console request failed: %O', err)
-      if (!res.headersSent) json(res, 500, { error: 'internal error' })
-      else res.end()
+      json(res, 500, { error: 'internal error' })
     })
   }
 }
