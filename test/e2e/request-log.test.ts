@@ -6,9 +6,7 @@
  * fails a request, bodies are bounded, retention runs amortised; a user's history joins requests
  * and events with their delivery state; the console's JSON endpoints are guarded and send a CSP.
  */
-import Database from 'better-sqlite3'
 import express from 'express'
-import { Kysely, SqliteDialect } from 'kysely'
 import request from 'supertest'
 import {
   MemoryRequestLog,
@@ -23,34 +21,15 @@ import {
   type ScimRouter,
   type ScimRouterOptions,
 } from '../../src'
-import { kyselyRequestLog, migrate, scimTablesMapping } from '../../src/kysely'
-import { mysqlStore, postgresStore, type Store } from '../kysely/stores'
+import { requestLogStore } from './request-log-store'
 import connect from 'connect'
 import { GROUP, USER, VARIANTS, client, defaultAdapter, makeApp } from './harness'
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const express4 = require('express4') as typeof express
 
-const STORE = process.env['SCIM_TEST_STORE'] ?? 'memory'
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
 const TOKEN = 'request-log-token-1234'
 const AUTH = { Authorization: `Bearer ${TOKEN}` }
-
-/** A request log on the store under test; dropped after the file. */
-const opened: Store[] = []
-afterAll(async () => {
-  for (const s of opened.splice(0)) await s.drop()
-})
-async function requestLogStore(): Promise<RequestLog> {
-  if (!STORE.startsWith('kysely-')) return new MemoryRequestLog()
-  let store: Store
-  if (STORE === 'kysely-sqlite') {
-    const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) })
-    store = { db, dialect: 'sqlite', drop: () => db.destroy() }
-  } else store = STORE === 'kysely-postgres' ? await postgresStore() : await mysqlStore()
-  opened.push(store)
-  await migrate(store.db, scimTablesMapping(), { createTables: true, outbox: false })
-  return kyselyRequestLog(store.db)
-}
 
 async function setup(log: Partial<RequestLogOptions> = {}, options: Partial<ScimRouterOptions<any, any>> = {}, adapter: ScimAdapter<any> = defaultAdapter()) {
   const store = log.store ?? (await requestLogStore())
