@@ -63,6 +63,8 @@ const MAX_QUEUE = 10_000
 const MAX_QUEUE_BYTES = 64 * 1024 * 1024
 const BATCH = 500
 const MAX_IDS = 50
+/** Largest body JSON that is scrubbed and kept (cut to `maxBodyBytes`); larger ones are not kept. */
+const MAX_SCRUBBED = 4 * 1024 * 1024
 
 /** One request in flight; the router sets the fields it learns. */
 export class RequestTrace {
@@ -239,9 +241,12 @@ export class RequestRecorder implements RequestLogControl {
     const reqBody = this.#redactor.redact(trace.body)
     const resBody = this.#redactor.redact(p.body)
     secrets.push(...redUrl.removed, ...reqBody.removed, ...resBody.removed)
+    // Scrubbed whole, then cut: a cut never leaves part of a secret behind.
     const text = (v: unknown): string | null => {
-      const json = v === undefined ? null : boundedJson(v, this.#maxBody * 2)
-      return json === null ? null : bounded(scrub(json, secrets), this.#maxBody)
+      const json = v === undefined ? null : boundedJson(v, MAX_SCRUBBED)
+      if (json === null) return null
+      if (json.endsWith('…[truncated]')) return `[body of more than ${MAX_SCRUBBED} bytes not kept]`
+      return bounded(scrub(json, secrets), this.#maxBody)
     }
     const err = p.status >= 400 && p.body && typeof p.body === 'object' ? (p.body as { scimType?: unknown; detail?: unknown }) : undefined
     const scimType = typeof err?.scimType === 'string' ? err.scimType.slice(0, 64) : null

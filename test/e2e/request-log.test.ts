@@ -125,6 +125,15 @@ describe('requestLog option (issue 15)', () => {
     expect(Buffer.byteLength(e!.requestBody!)).toBeLessThanOrEqual(200)
     expect(e!.responseBody!.endsWith('…[truncated]')).toBe(true)
     expect(JSON.stringify(e)).not.toContain('EMP-778899')
+    // Token-shaped strings are scrubbed before the cut: no piece of one is left at the edge.
+    for (let pad = 0; pad < 24; pad += 3) {
+      const title = `${'y'.repeat(pad)} ${'scimct_ABCDEFGHIJKLMNOPQRSTUV '.repeat(12)}`
+      expect((await t.send('post', '/Users', { schemas: [USER], userName: `cut${pad}`, title })).status).toBe(201)
+    }
+    for (const x of (await t.entries()).slice(0, 8)) {
+      expect(x.requestBody).not.toContain('scimct_')
+      expect(x.responseBody).not.toContain('scimct_')
+    }
   })
 
   it('retention runs after a write at most every intervalMs, not per request (age and count)', async () => {
