@@ -64,7 +64,7 @@ export function requestLogStatements(dialect: KyselyDialectName, prefix = 'scim_
     index(R, 'at', 'at_ms, id'),
     index(R, 'tenant', 'tenant, at_ms, id'),
     index(R, 'connection', 'connection_id, at_ms, id'),
-    index(R, 'status', 'tenant, status, at_ms'),
+    index(R, 'status', 'tenant, status, at_ms, id'),
     `CREATE TABLE IF NOT EXISTS ${X} (request_id ${key(64)} NOT NULL, resource_id ${key(128)} NOT NULL, at_ms ${big} NOT NULL, PRIMARY KEY (request_id, resource_id))${suffix}`,
     index(X, 'resource', 'resource_id, at_ms, request_id'),
     index(X, 'at', 'at_ms'),
@@ -101,7 +101,8 @@ export function kyselyRequestLog(db: Kysely<any>, options: KyselyRequestLogOptio
     if (q.since) out.push(sql`${c('at_ms')} >= ${q.since.getTime()}`)
     if (q.until) out.push(sql`${c('at_ms')} < ${q.until.getTime()}`)
     const after = decodeCursor(q.cursor)
-    if (after) out.push(sql`(${c('at_ms')} < ${after.at} OR (${c('at_ms')} = ${after.at} AND ${c('id')} < ${after.id}))`)
+    // Written as a range on at_ms (index-friendly on every dialect), then the tie on id.
+    if (after) out.push(sql`${c('at_ms')} <= ${after.at} AND (${c('at_ms')} < ${after.at} OR ${c('id')} < ${after.id})`)
     return out
   }
   const and = (conds: RawBuilder<unknown>[]): RawBuilder<unknown> => (conds.length === 0 ? sql`1 = 1` : sql.join(conds, sql` AND `))
@@ -157,8 +158,8 @@ export function kyselyRequestLog(db: Kysely<any>, options: KyselyRequestLogOptio
         if (edge) {
           const at = Number(edge['at_ms'])
           const id = String(edge['id'])
-          await sql`DELETE FROM ${X} WHERE at_ms < ${at} OR (at_ms = ${at} AND request_id <= ${id})`.execute(db)
-          n += await count(sql`DELETE FROM ${R} WHERE at_ms < ${at} OR (at_ms = ${at} AND id <= ${id})`)
+          await sql`DELETE FROM ${X} WHERE at_ms <= ${at} AND (at_ms < ${at} OR request_id <= ${id})`.execute(db)
+          n += await count(sql`DELETE FROM ${R} WHERE at_ms <= ${at} AND (at_ms < ${at} OR id <= ${id})`)
         }
       }
       return n
