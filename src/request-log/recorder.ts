@@ -133,6 +133,11 @@ export class RequestRecorder implements RequestLogControl {
     if (!Number.isInteger(this.#maxBody) || this.#maxBody < 64) throw new TypeError('scimRouter options: requestLog.maxBodyBytes must be an integer of at least 64')
     const r = options.retention
     this.#retention = r === false ? false : { maxAgeMs: r?.maxAgeMs ?? 30 * 86_400_000, maxEntries: r?.maxEntries ?? 100_000, intervalMs: r?.intervalMs ?? 60_000 }
+    if (this.#retention) {
+      for (const [name, v] of Object.entries(this.#retention)) {
+        if (!Number.isInteger(v) || v < (name === 'maxEntries' ? 0 : 1)) throw new TypeError(`scimRouter options: requestLog.retention.${name} must be a ${name === 'maxEntries' ? 'non-negative' : 'positive'} integer`)
+      }
+    }
     this.#tenantOf =
       options.tenantOf ??
       ((ctx: unknown) => {

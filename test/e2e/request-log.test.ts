@@ -9,6 +9,7 @@
 import express from 'express'
 import request from 'supertest'
 import {
+  MemoryAdapter,
   MemoryRequestLog,
   REDACTED,
   bearerToken,
@@ -189,6 +190,19 @@ describe('requestLog option (issue 15)', () => {
     const dead = h.items.find((i) => i.kind === 'event' && i.event.state === 'dead')
     expect(dead?.kind === 'event' && dead.event.lastError).toContain('revocation backend down')
     expect(h.complete).toBe(true)
+  })
+})
+
+describe('requestLog option validation (issue 15)', () => {
+  it.each([
+    [{ store: {} }, /requestLog.store/],
+    [{ store: new MemoryRequestLog(), maxBodyBytes: 10 }, /maxBodyBytes/],
+    [{ store: new MemoryRequestLog(), retention: { maxAgeMs: 0 } }, /retention.maxAgeMs/],
+    [{ store: new MemoryRequestLog(), retention: { maxEntries: -1 } }, /retention.maxEntries/],
+    [{ store: new MemoryRequestLog(), flushIntervalMs: 1.5 }, /flushIntervalMs/],
+    ['yes', /requestLog must be/],
+  ])('%j is refused when the router is created', (requestLog, message) => {
+    expect(() => scimRouter(new MemoryAdapter(), { authenticate: 'none', requestLog } as never)).toThrow(message)
   })
 })
 
