@@ -25,7 +25,14 @@ const copy = (e: RequestLogEntry): RequestLogEntry => ({ ...e, at: new Date(e.at
 
 /**
  * A {@link RequestLog} in memory: entries in time order in an array (pruning drops a prefix),
- * with an index by resource id.
+ * with an index by resource id; other filters scan newest first (fine for tests and one process;
+ * use `kyselyRequestLog` for indexes and persistence).
+ *
+ * @example
+ * ```ts
+ * const requestLog = new MemoryRequestLog()
+ * app.use('/scim/v2', scimRouter(adapter, { authenticate, requestLog }))
+ * ```
  */
 export class MemoryRequestLog implements RequestLog {
   /** Oldest first. */
