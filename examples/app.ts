@@ -26,6 +26,8 @@ import {
   type ScimEvent,
   type ScimRouter,
 } from '../src'
+import type { RequestLog } from '../src'
+import { mountConsole } from './console'
 
 /** A login session of the example app. */
 export interface Session {
@@ -83,6 +85,11 @@ export interface ExampleAppOptions {
   decommissionBatchSize?: number
   /** Pause between batches of a decommissioning, in ms (default 0; tests slow it down to kill the process mid-job). */
   decommissionDelayMs?: number
+  /**
+   * The request log (issue 15): every SCIM request is recorded, redacted; with `connections`, the
+   * console is served at `/app/console` and `GET /app/connections/{id}/requests`, behind `adminToken`.
+   */
+  requestLog?: RequestLog
 }
 
 const sha = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest()
@@ -283,6 +290,7 @@ export function createExampleApp(options: ExampleAppOptions): ExampleApp {
       // to its requests; needed here because `authenticate` wraps connectionAuth.
       settings: connectionSettings,
       ...(options.eventDelivery ? { eventDelivery: options.eventDelivery } : {}),
+      ...(options.requestLog ? { requestLog: { store: options.requestLog } } : {}),
       onEvent: async (event) => {
         if (event.type === 'user.deprovisioned') {
           calls++
@@ -312,6 +320,9 @@ export function createExampleApp(options: ExampleAppOptions): ExampleApp {
     })
     adminApi(app, options.connections, decommissions, options.adminToken as string, options.baseUrl)
     app.use('/scim/v2/c/:connection', scim)
+  }
+  if (options.connections && options.requestLog) {
+    mountConsole(app, { connections: options.connections, requestLog: options.requestLog, outbox: options.adapter.outbox, adminToken: options.adminToken as string })
   }
   app.use('/scim/v2', scim)
   return { app, sessions, events, scim, ...(decommissions ? { decommissions } : {}) }

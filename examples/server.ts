@@ -31,6 +31,10 @@
  * SCIM_DECOMMISSION_BATCH (users per batch, default 100) and SCIM_DECOMMISSION_DELAY_MS (pause
  * between batches, default 0) tune it.
  *
+ * Request log and console (issue 15): every SCIM request is recorded, redacted, in the same
+ * database; the console at /app/console/ (sign in with ADMIN_TOKEN) shows it, and
+ * GET /app/connections/{id}/requests returns one connection's requests as JSON.
+ *
  * Point an IdP (Entra ID, Okta, ...) at http://127.0.0.1:$PORT/scim/v2 with the bearer token.
  * The app itself (examples/app.ts) keeps toy login sessions and ends a user's sessions the moment
  * the IdP deprovisions the user.
@@ -41,8 +45,8 @@ import type { AddressInfo } from 'node:net'
 import Database from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import { Pool } from 'pg'
-import { Connections, MemoryAdapter, MemoryConnectionStore, type ConnectionStore, type ScimAdapter } from '../src'
-import { kyselyAdapter, kyselyConnectionStore, migrate, scimTablesMapping } from '../src/kysely'
+import { Connections, MemoryAdapter, MemoryConnectionStore, MemoryRequestLog, type ConnectionStore, type RequestLog, type ScimAdapter } from '../src'
+import { kyselyAdapter, kyselyConnectionStore, kyselyRequestLog, migrate, scimTablesMapping } from '../src/kysely'
 import { createExampleApp } from './app'
 import { stopOnSignals } from './shutdown'
 
@@ -50,6 +54,8 @@ interface Store {
   adapter: ScimAdapter
   /** Connections (per-customer tokens), kept in the same database as the resources. */
   connections: ConnectionStore
+  /** The request log (issue 15), in the same database (tables created by migrate()). */
+  requestLog: RequestLog
   description: string
   /** Create the tables (idempotent) before accepting traffic. */
   init: () => Promise<void>
@@ -62,6 +68,7 @@ function kyselyStore(db: Kysely<any>, description: string, before: () => Promise
   return {
     adapter: kyselyAdapter({ db, mapping }),
     connections: kyselyConnectionStore(db),
+    requestLog: kyselyRequestLog(db),
     description,
     init: async () => {
       await before()
@@ -76,7 +83,7 @@ function openStore(): Store {
   const store = (process.env.SCIM_STORE || (process.env.DATABASE_URL ? 'postgres' : 'sqlite')).toLowerCase()
   switch (store) {
     case 'memory':
-      return { adapter: new MemoryAdapter(), description: 'memory (MemoryAdapter; data is lost on exit)', connections: new MemoryConnectionStore(), init: async () => undefined, close: async () => undefined }
+      return { adapter: new MemoryAdapter(), description: 'memory (MemoryAdapter; data is lost on exit)', connections: new MemoryConnectionStore(), requestLog: new MemoryRequestLog(), init: async () => undefined, close: async () => undefined }
     case 'sqlite': {
       const file = process.env.SCIM_DB || 'scim-example.db'
       const database = new Database(file)
@@ -143,6 +150,7 @@ const { app, scim, decommissions } = createExampleApp({
   token,
   connections: new Connections(store.connections),
   adminToken,
+  requestLog: store.requestLog,
   cursorSecret: createHmac('sha256', token).update('scim-router example cursors').digest('base64url'),
   ...(process.env.SCIM_BASE_URL ? { baseUrl: process.env.SCIM_BASE_URL } : {}),
 })
@@ -172,6 +180,7 @@ async function start(): Promise<void> {
       console.log('Admin token of /app/connections generated (set ADMIN_TOKEN to choose one):')
       console.log(`export ADMIN_TOKEN=${adminToken}`)
     } else console.log('Admin token of /app/connections: from $ADMIN_TOKEN')
+    console.log(`Provisioning console: http://${host}:${(server.address() as AddressInfo).port}/app/console/ (sign in with the admin token)`)
   })
   stopOnSignals(server, () =>
     Promise.all([decommissions?.stop(), scim.events.stop()]).finally(() => store.close()),

@@ -22,8 +22,9 @@ passes.push({ name: 'e2e on SQLite (SqlAdapter)', env: { SCIM_TEST_STORE: 'sqlit
 if (process.env.SCIM_PG_URL) passes.push({ name: 'e2e on PostgreSQL (SqlAdapter)', env: { SCIM_TEST_STORE: 'postgres' }, args: ['test/e2e'] })
 else console.log('SCIM_PG_URL is not set: the PostgreSQL suites are skipped (see README, Quick start).')
 // The same e2e suites on scim-router/kysely (SCIM-owned mapping) on each database it supports,
-// plus the example's connection admin API (its connections are kept by kyselyConnectionStore there).
-const kyselyArgs = ['test/e2e', 'test/example/connections.test.ts']
+// plus the example's connection admin API (its connections are kept by kyselyConnectionStore there)
+// and its per-connection request log (kyselyRequestLog there).
+const kyselyArgs = ['test/e2e', 'test/example/connections.test.ts', 'test/example/request-log.test.ts']
 passes.push({ name: 'e2e on SQLite (KyselyAdapter)', env: { SCIM_TEST_STORE: 'kysely-sqlite' }, args: kyselyArgs })
 if (process.env.SCIM_PG_URL) passes.push({ name: 'e2e on PostgreSQL (KyselyAdapter)', env: { SCIM_TEST_STORE: 'kysely-postgres' }, args: kyselyArgs })
 if (process.env.SCIM_MYSQL_URL) passes.push({ name: 'e2e on MariaDB (KyselyAdapter)', env: { SCIM_TEST_STORE: 'kysely-mysql' }, args: kyselyArgs })

@@ -351,6 +351,13 @@ export interface EventOutbox<Ctx = unknown> {
    * `keep` events of each tenant (pending and dead events are never deleted). Returns how many.
    */
   prune(query: { deliveredBefore?: Date; keep?: number }): Promise<number>
+  /**
+   * Optional: the tenant's events of one resource, newest first (`seq` descending), at most
+   * `limit`, every state — for a resource's history (`resourceHistory`, the console). Serve it
+   * from an index on (tenant, resource type, resource id, seq). Without it, the history scans the
+   * feed (bounded).
+   */
+  listForResource?(query: { resourceType: string; resourceId: string; limit: number }, ctx: Ctx): Promise<OutboxEvent[]>
 }
 
 /**

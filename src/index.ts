@@ -141,3 +141,22 @@ export type {
   ConnectionsOptions,
   ConnectionAuthOptions,
 } from './connections'
+export { MemoryRequestLog } from './request-log/memory'
+export { detectIdp } from './request-log/idp'
+export { resourceHistory } from './request-log/history'
+export { REDACTED } from './request-log/redact'
+export { REQUEST_ID_HEADER } from './request-log/recorder'
+export type { RequestLogOptions, RequestLogControl } from './request-log/recorder'
+export type { HistoryEvent, HistoryItem, ResourceHistory, ResourceHistoryOptions } from './request-log/history'
+export type {
+  IdpName,
+  RequestLog,
+  RequestLogEntry,
+  RequestLogQuery,
+  RequestLogPage,
+  RequestLogBucket,
+  RequestLogStatsQuery,
+  RequestLogPruneQuery,
+} from './request-log/types'
+export { scimConsole, requestLogQuery, CONSOLE_CSP } from './console'
+export type { ScimConsoleOptions } from './console'

@@ -164,6 +164,15 @@ export class MemoryOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
     return n
   }
 
+  async listForResource(q: { resourceType: string; resourceId: string; limit: number }, ctx: Ctx): Promise<OutboxEvent[]> {
+    const tenant = this.#tenantOf(ctx)
+    const out: OutboxEvent[] = []
+    for (const e of this.#events.values()) {
+      if (e.tenant === tenant && e.resourceType === q.resourceType && e.resourceId === q.resourceId) out.push(copy(e))
+    }
+    return out.reverse().slice(0, q.limit)
+  }
+
   async prune(q: { deliveredBefore?: Date; keep?: number }): Promise<number> {
     const cutoff = q.deliveredBefore?.getTime()
     const perTenant = new Map<string, Kept[]>()

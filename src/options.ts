@@ -8,6 +8,8 @@ import type { EventHandler } from './events'
 import type { EventDeliveryOptions } from './delivery'
 import type { AttributeInput } from './schema/types'
 import { checkRequestSettings, type RequestSettings } from './settings'
+import type { RequestLogOptions } from './request-log/recorder'
+import type { RequestLog } from './request-log/types'
 
 /** A schema document as a host registers it; attribute characteristics default per RFC 7643 §2.2. */
 export interface SchemaInput {
@@ -186,6 +188,14 @@ export interface ScimRouterOptions<Ctx = DefaultContext, P = unknown> {
    * it the query is answered 400 tooMany. Default 10000.
    */
   scanLimit?: number
+  /**
+   * Record every SCIM request in a request log (README "The request log"): time, tenant,
+   * connection, IdP, method, path, status, `scimType`, duration, resources touched, correlation id
+   * (`X-Request-Id`, accepted and echoed), and the bodies redacted (passwords, tokens,
+   * `Authorization` and `sensitiveAttributes` are never stored). Written after the answer, in
+   * batches; a failing store never fails a request. A bare {@link RequestLog} is `{ store }`.
+   */
+  requestLog?: RequestLog | RequestLogOptions<Ctx>
 }
 
 /** Options after defaults and validation. */

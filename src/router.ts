@@ -46,6 +46,8 @@ import type { RenderContext } from './schema/render'
 import { defineAttribute, type ResourceTypeDefinition, type SchemaDefinition } from './schema/types'
 import type { Call, Reply, Service } from './service'
 import { REQUEST_SETTINGS, checkRequestSettings, type RequestSettings } from './settings'
+import { RequestRecorder, type RequestLogControl, type RequestLogOptions, type RequestTrace } from './request-log/recorder'
+import type { RequestLog } from './request-log/types'
 
 const log = createDebug('scim:router')
 const logError = createDebug('scim:error')
@@ -66,6 +68,8 @@ export type ScimRouter<Ctx = unknown> = ScimMiddleware & {
    * @throws ScimError where an HTTP client would get that error response; TypeError for a bad method.
    */
   execute(operation: ScimOperation<Ctx>): Promise<ScimOperationResult>
+  /** With the `requestLog` option: flush and prune the request log (see {@link RequestLogControl}). */
+  readonly requestLog?: RequestLogControl
 }
 
 /** An operation for {@link ScimRouter.execute}. */
@@ -304,12 +308,19 @@ export async function execute(svc: Service, method: string, segments: readonly s
   }
 }
 
+/** Write an answer (http/respond.ts) and tell the request log, when there is one. */
+function reply(res: ServerResponse, trace: RequestTrace | undefined, status: number, body: unknown, headers?: Readonly<Record<string, string>>): void {
+  send(res, status, body, headers)
+  trace?.end(status, body)
+}
+
 async function dispatch(
   base: Service,
   options: ScimRouterOptions<unknown, unknown>,
   readSettings: ((principal: unknown) => RequestSettings | undefined) | undefined,
   req: IncomingMessage,
   res: ServerResponse,
+  trace?: RequestTrace,
 ): Promise<void> {
   let svc = base
   const split = splitPath(req.url ?? '/')
@@ -317,17 +328,22 @@ async function dispatch(
   const { query } = split
   const segments = split.segments
   if (segments[0] !== undefined) segments[0] = canonicalEndpoint(svc, segments[0])
+  if (trace) trace.segments = segments
   const method = (req.method ?? 'GET').toUpperCase()
   const head = segments[0]
   const isDiscovery = head !== undefined && DISCOVERY.has(head)
   const principal = isDiscovery && svc.options.publicDiscovery ? undefined : await authenticate(options, req)
   if (readSettings && principal !== undefined) svc = withSettings(svc, readSettings(principal))
+  if (trace) {
+    trace.principal = principal
+    trace.authenticated = !(isDiscovery && svc.options.publicDiscovery)
+  }
   const render: RenderContext = { baseUrl: baseUrlOf(svc, req), segments: svc.segments }
 
   if (isDiscovery) {
     if (method !== 'GET' && method !== 'HEAD') throw notImplemented('GET')
     if (segments.length > 2) throw new NotFoundError('Unknown endpoint')
-    send(res, 200, discovery(svc, segments, query, render))
+    reply(res, trace, 200, discovery(svc, segments, query, render))
     return
   }
   const isRoot = head === undefined || (head === '.search' && segments.length === 1)
@@ -340,19 +356,21 @@ async function dispatch(
   if (!isRoot && head !== 'Bulk' && head !== 'Me' && !svc.registry.bySegment(head as string)) throw new NotFoundError(`Unknown endpoint '/${head}'`)
 
   const ctx = options.context ? await options.context(req, principal) : defaultContext(principal)
+  if (trace) trace.ctx = ctx
   let body: unknown
   if (BODY_METHODS.has(method)) {
     const limit = head === 'Bulk' && svc.options.bulk ? svc.options.bulk.maxPayloadSize : svc.options.maxBodyBytes
     body = await readJsonBody(req, limit, head === 'Bulk' ? 'maxPayloadSize' : undefined)
     // One rule for every store: no U+0000 or unpaired surrogate in any string (400 invalidValue).
+    if (trace) trace.body = body
     if (body !== undefined) assertCleanJson(body, 'request body')
   }
   // AUTH-008: storage work is bounded by adapterTimeout; a 503 only while nothing has committed.
-  const reply = await runWithDeadline(svc.options.adapterTimeout, (deadline) => {
+  const answer = await runWithDeadline(svc.options.adapterTimeout, (deadline) => {
     const call: Call = { query, headers: req.headers, body, ctx, principal, render, deadline }
     return route(svc, options, method, isRoot, segments, call)
   })
-  send(res, reply.status, reply.body, reply.headers)
+  reply(res, trace, answer.status, answer.body, answer.headers)
 }
 
 /** Run the request on the endpoint it names (after authentication and body reading). */
@@ -410,17 +428,25 @@ function defaultContext(principal: unknown): DefaultContext {
   return typeof tenant === 'string' ? { principal, tenant } : { principal }
 }
 
-function respondError(res: ServerResponse, err: unknown): void {
+function respondError(res: ServerResponse, err: unknown, trace?: RequestTrace): void {
   if (isScimError(err)) {
     if (err.status >= 500) logError('%s: %O', err.code, err.cause ?? err)
     else log('%d %s: %s', err.status, err.code, err.message)
-    send(res, err.status, err.toErrorEnvelope(), err.headers)
+    reply(res, trace, err.status, err.toErrorEnvelope(), err.headers)
     return
   }
-  const correlationId = randomUUID()
+  // With a request log, the 500's correlation id is the request's (X-Request-Id, the log entry).
+  const correlationId = trace?.correlationId ?? randomUUID()
   logError('unexpected error %s: %O', correlationId, err)
   const wrapped = new InternalServerError(`Internal server error (correlation id ${correlationId})`)
-  send(res, 500, wrapped.toErrorEnvelope())
+  reply(res, trace, 500, wrapped.toErrorEnvelope())
+}
+
+/** The request recorder of the `requestLog` option (a bare store is `{ store }`). */
+function requestRecorder(option: RequestLog | RequestLogOptions<unknown> | undefined): RequestRecorder | undefined {
+  if (option === undefined) return undefined
+  if (typeof option !== 'object' || option === null) throw new TypeError('scimRouter options: requestLog must be a RequestLog or { store, ... }')
+  return new RequestRecorder(typeof (option as RequestLog).append === 'function' ? { store: option as RequestLog } : (option as RequestLogOptions<unknown>))
 }
 
 /**
@@ -455,11 +481,13 @@ export function scimRouter<Ctx = DefaultContext, P = unknown>(
   const svc = buildService(adapter as ScimAdapter<unknown>, opts)
   log('router ready: %s', svc.registry.resourceTypes.map((rt) => rt.segment).join(', '))
   const readSettings = settingsReader(opts)
+  const recorder = requestRecorder(opts.requestLog as RequestLog | RequestLogOptions<unknown> | undefined)
   const scim: ScimMiddleware = function scim(req, res, _next) {
-    dispatch(svc, opts, readSettings, req, res).catch((err: unknown) => respondError(res, err))
+    const trace = recorder?.begin(req, res)
+    dispatch(svc, opts, readSettings, req, res, trace).catch((err: unknown) => respondError(res, err, trace))
   }
   const delivery = svc.delivery
   if (delivery.durable && delivery.options.dispatcher) delivery.start()
   const run = async (op: ScimOperation<Ctx>): Promise<ScimOperationResult> => executeOperation(withSettings(svc, op?.settings), op as ScimOperation<unknown>)
-  return Object.assign(scim, { events: delivery as unknown as ScimEvents<Ctx>, execute: run })
+  return Object.assign(scim, { events: delivery as unknown as ScimEvents<Ctx>, execute: run, ...(recorder ? { requestLog: recorder as RequestLogControl } : {}) })
 }

@@ -32,3 +32,23 @@ export function send(
   res.setHeader('Content-Length', bytes.length)
   res.end(bytes)
 }
+
+/**
+ * Send a non-SCIM body (the console's page, script, stylesheet and JSON) with its media type and
+ * extra headers, or none (`body` undefined).
+ */
+export function sendText(res: ServerResponse, status: number, type: string, body: string | undefined, headers?: Readonly<Record<string, string>>): void {
+  if (res.headersSent) {
+    res.end()
+    return
+  }
+  res.statusCode = status
+  if (headers) for (const name of Object.keys(headers)) res.setHeader(name, headers[name] as string)
+  res.setHeader('Content-Type', type)
+  if (body === undefined) {
+    res.end()
+    return
+  }
+  res.setHeader('Content-Length', Buffer.byteLength(body))
+  res.end(body)
+}

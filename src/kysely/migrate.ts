@@ -7,6 +7,7 @@
 import { sql, type Kysely } from 'kysely'
 import { resolveMapping, type KyselyDialectName, type KyselyMapping, type ResolvedResource } from './mapping'
 import { detectDialect } from './dialect'
+import { requestLogStatements } from './request-log'
 
 /** Options of {@link migrationStatements} and {@link migrate}. */
 export interface MigrationOptions {
@@ -21,6 +22,11 @@ export interface MigrationOptions {
    * (see {@link outboxStatements}). Default true.
    */
   outbox?: boolean
+  /**
+   * Also create the request log's tables `<prefix>requests` and `<prefix>request_resources`
+   * (`kyselyRequestLog`, see {@link requestLogStatements}). Default true.
+   */
+  requestLog?: boolean
 }
 
 interface Types {
@@ -138,6 +144,7 @@ export function migrationStatements(mapping: KyselyMapping, dialect: KyselyDiale
     if (r.members) out.push(createIndex(dialect, r.members.table, 'scim_member', [r.members.member, r.members.group]))
   }
   if (options.outbox !== false) out.push(...outboxStatements(dialect, `${prefix}events`))
+  if (options.requestLog !== false) out.push(...requestLogStatements(dialect, prefix))
   return out
 }
 
@@ -165,6 +172,8 @@ export function outboxStatements(dialect: KyselyDialectName, table: string): str
     createIndex(dialect, table, 'resource', ['tenant', 'resource_type', 'resource_id', 'seq']) + pending,
     createIndex(dialect, table, 'feed', ['tenant', 'seq']),
     createIndex(dialect, table, 'delivered', ['state', 'delivered_at']),
+    // A resource's history in every state (the 'resource' index above is partial on pending rows there).
+    ...(dialect === 'mysql' ? [] : [createIndex(dialect, table, 'history', ['tenant', 'resource_type', 'resource_id', 'seq'])]),
     // MySQL/MariaDB: one row per tenant, locked by each write right before its events are
     // inserted and held to COMMIT, so `seq` order is commit order per tenant.
     ...(dialect === 'mysql' ? [`CREATE TABLE IF NOT EXISTS ${table}_order (tenant ${t.key(160)} NOT NULL, PRIMARY KEY (tenant))${t.tableSuffix}`] : []),

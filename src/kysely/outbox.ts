@@ -165,6 +165,17 @@ export class KyselyOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
     return (await this.#rows(this.#db, sql`SELECT ${sql.raw(COLS)} FROM ${this.#T} WHERE tenant = ${tenant}${after}${state} ORDER BY seq LIMIT ${q.limit}`)).map(toEvent)
   }
 
+  async listForResource(q: { resourceType: string; resourceId: string; limit: number }, ctx: Ctx): Promise<OutboxEvent[]> {
+    await this.#ready()
+    const tenant = this.#tenantOf(ctx)
+    return (
+      await this.#rows(
+        this.#db,
+        sql`SELECT ${sql.raw(COLS)} FROM ${this.#T} WHERE tenant = ${tenant} AND resource_type = ${q.resourceType} AND resource_id = ${q.resourceId} ORDER BY seq DESC LIMIT ${q.limit}`,
+      )
+    ).map(toEvent)
+  }
+
   async redeliver(q: { ids: readonly string[] }, ctx: Ctx): Promise<number> {
     await this.#ready()
     if (q.ids.length === 0) return 0
