@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { Pool } from 'pg'
 import request from 'supertest'
 import { Connections } from '../../src'
 import { createExampleApp } from '../../examples/app'
@@ -153,10 +154,55 @@ describe('example app: connection settings and decommissioning (issue 14 items 2
   })
 })
 
-// A real process killed half way: the example server (ts-node) on a SQLite file, SIGKILLed in the
-// middle of a decommissioning made slow by SCIM_DECOMMISSION_DELAY_MS, then started again.
+// A real process killed half way: the example server (ts-node) on a SQLite file (or, on the
+// PostgreSQL pass, a fresh PostgreSQL schema), SIGKILLed in the middle of a decommissioning made
+// slow by SCIM_DECOMMISSION_DELAY_MS, then started again. The example has no MariaDB store.
 const STORE = process.env['SCIM_TEST_STORE'] ?? 'memory'
-const killTest = STORE === 'memory' || STORE === 'kysely-sqlite' ? describe : describe.skip
+const ON_PG = STORE === 'kysely-postgres'
+const killTest = STORE === 'memory' || STORE === 'kysely-sqlite' || ON_PG ? describe : describe.skip
+
+/** The example's database, read directly: the `leaving` tenant's users and their `active` column (null: never set). */
+interface ExampleDb {
+  env: Record<string, string>
+  users(): Promise<{ id: string; active: boolean | null }[]>
+  drop(): Promise<void>
+}
+
+function exampleDb(dir: string): ExampleDb {
+  const select = `SELECT id, active FROM scim_users WHERE tenant = 'leaving'`
+  if (!ON_PG) {
+    const file = join(dir, 'scim.db')
+    return {
+      env: { SCIM_STORE: 'sqlite', SCIM_DB: file },
+      async users() {
+        const db = new Database(file, { readonly: true })
+        try {
+          return (db.prepare(select).all() as { id: string; active: number | null }[]).map((r) => ({ id: r.id, active: r.active === null ? null : r.active === 1 }))
+        } finally {
+          db.close()
+        }
+      },
+      drop: async () => undefined,
+    }
+  }
+  const schema = `scim_kill_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
+  const url = process.env['SCIM_PG_URL'] as string
+  return {
+    env: { SCIM_STORE: 'postgres', DATABASE_URL: url, SCIM_PG_SCHEMA: schema },
+    async users() {
+      const pool = new Pool({ connectionString: url, max: 1, options: `-c search_path=${schema}` })
+      try {
+        return (await pool.query<{ id: string; active: boolean | null }>(select)).rows
+      } finally {
+        await pool.end()
+      }
+    },
+    async drop() {
+      const pool = new Pool({ connectionString: url, max: 1 })
+      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => pool.end())
+    },
+  }
+}
 const ROOT = join(__dirname, '..', '..')
 
 interface Server {
@@ -169,7 +215,7 @@ interface Server {
 async function startServer(env: Record<string, string>): Promise<Server> {
   const proc = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'examples', 'server.ts')], {
     cwd: ROOT,
-    env: { ...process.env, SCIM_STORE: 'sqlite', ...env, PORT: '0', HOST: '127.0.0.1', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), DEBUG: '' },
+    env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), DEBUG: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
@@ -198,22 +244,24 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_
 killTest('example server killed (SIGKILL) in the middle of a decommissioning, then restarted', () => {
   jest.setTimeout(180_000)
   let dir: string
+  let store: ExampleDb
   let server: Server | undefined
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'scim-decommission-'))
+    store = exampleDb(dir)
   })
   afterEach(async () => {
     if (server && server.proc.exitCode === null && server.proc.signalCode === null) server.proc.kill('SIGKILL')
     await server?.exited
+    await store.drop()
     rmSync(dir, { recursive: true, force: true })
   })
 
   it.each(['deactivate', 'delete'] as const)("users: '%s': after the restart every user is deprovisioned, with exactly one user.deprovisioned each in the durable log", async (users) => {
     const USERS = 30
-    const db = join(dir, 'scim.db')
     const log = join(dir, 'events.jsonl')
     const env = {
-      SCIM_DB: db,
+      ...store.env,
       SCIM_EVENTS_LOG: log,
       SCIM_TOKEN: 'static-token',
       ADMIN_TOKEN: ADMIN,
@@ -243,10 +291,9 @@ killTest('example server killed (SIGKILL) in the middle of a decommissioning, th
     first.proc.kill('SIGKILL')
     await first.exited
     expect(progress.state).toBe('running')
-    const mid = new Database(db, { readonly: true })
-    const changedBeforeKill = (mid.prepare(`SELECT COUNT(*) AS n FROM scim_users WHERE tenant = 'leaving'${users === 'deactivate' ? ' AND active = 0' : ''}`).get() as { n: number }).n
-    mid.close()
-    expect(users === 'deactivate' ? changedBeforeKill : USERS - changedBeforeKill).toBeLessThan(USERS)
+    const mid = await store.users()
+    const changedBeforeKill = users === 'deactivate' ? mid.filter((u) => u.active === false).length : USERS - mid.length
+    expect(changedBeforeKill).toBeLessThan(USERS)
 
     server = await startServer(env)
     expect(server.output()).toMatch(/Resuming the decommissioning of 1 connection/)
@@ -256,11 +303,9 @@ killTest('example server killed (SIGKILL) in the middle of a decommissioning, th
       return job.state === 'done' ? job : undefined
     })
     expect(done.failed).toBe(0)
-    const check = new Database(db, { readonly: true })
-    const rows = check.prepare(`SELECT id, active FROM scim_users WHERE tenant = 'leaving'`).all() as { id: string; active: number }[]
-    check.close()
+    const rows = await store.users()
     if (users === 'delete') expect(rows).toEqual([])
-    else expect(rows.map((r) => [r.id, r.active]).sort()).toEqual(ids.map((u) => [u, 0]).sort())
+    else expect(rows.map((r) => [r.id, r.active]).sort()).toEqual(ids.map((u) => [u, false]).sort())
     // The durable log: every user exactly one distinct user.deprovisioned event (an id may repeat: at least once).
     const events = await until('every event delivered', async () => {
       const lines = existsSync(log) ? readFileSync(log, 'utf8').split('\n') : []
