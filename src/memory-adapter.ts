@@ -110,8 +110,9 @@ function withoutPassword(attributes: Record<string, unknown>): Record<string, un
  * with a later version: the values of top-level attributes and of extension containers (depth
  * 1 and 2 below the attributes), the granularity at which a PATCH copies what it writes.
  */
-const SHARED = new WeakSet<object>()
+const SHARED: unique symbol = Symbol('scim-router.memory-adapter.shared')
 const SHARED_DEPTH = 2
+const isShared = (v: object): boolean => (v as { [SHARED]?: true })[SHARED] === true
 
 /**
  * Freeze a stored value and everything in it, so reads can share it instead of copying it.
@@ -119,9 +120,10 @@ const SHARED_DEPTH = 2
  */
 function deepFreeze<T>(value: T, depth = 0): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    // A non-enumerable symbol: invisible to JSON, Object.keys and structuredClone (copies are unmarked).
+    if (depth > 0 && depth <= SHARED_DEPTH) Object.defineProperty(value, SHARED, { value: true })
     Object.freeze(value)
     for (const v of Object.values(value)) deepFreeze(v, depth + 1)
-    if (depth > 0 && depth <= SHARED_DEPTH) SHARED.add(value)
   }
   return value
 }
@@ -133,7 +135,7 @@ function deepFreeze<T>(value: T, depth = 0): T {
  */
 function copyToStore(attributes: Record<string, unknown>): Record<string, unknown> {
   const copy = (v: unknown, depth: number): unknown => {
-    if (v === null || typeof v !== 'object' || (depth <= SHARED_DEPTH && SHARED.has(v))) return v
+    if (v === null || typeof v !== 'object' || (depth <= SHARED_DEPTH && isShared(v))) return v
     if (Array.isArray(v)) return v.map((x) => copy(x, depth + 1))
     const out: Record<string, unknown> = {}
     for (const k of Object.keys(v)) {
