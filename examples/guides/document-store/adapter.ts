@@ -96,19 +96,14 @@ export class DocumentStoreAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
 
   async get(q: GetQuery, ctx: Ctx): Promise<StoredResource | null> {
     const doc = await this.resources.findOne({ _id: q.id, tenant: this.#tenant(ctx), type: q.resourceType })
-    return doc ? this.#export(doc, q.omit) : null
+    return doc ? ((await this.#export([doc], q.omit))[0] as StoredResource) : null
   }
 
   async list(q: ListQuery, ctx: Ctx): Promise<ListResult> {
     const docs = await this.resources.find({ tenant: this.#tenant(ctx), type: q.resourceType, ...pushdown(q.filter, q.resourceType) }).toArray()
     if (docs.length > (this.options.maxScan ?? 10_000)) throw new TooManyError('The query matches too many resources to evaluate; narrow the filter')
     const test = q.filter ? compileFilter(q.filter) : () => true
-    const rows = []
-    for (const doc of docs) {
-      const stored = await this.#export(doc)
-      const view = viewOf(q.resourceType, stored)
-      if (test(view)) rows.push({ stored, view })
-    }
+    const rows = (await this.#export(docs)).map((stored) => ({ stored, view: viewOf(q.resourceType, stored) })).filter((r) => test(r.view))
     const cmp = q.sort ? compareForSort(q.sort.attribute, q.sort.order) : compareDefault
     rows.sort((a, b) => cmp(a.view, b.view))
     return { resources: rows.slice(q.startIndex - 1, q.startIndex - 1 + q.count).map((r) => r.stored), totalResults: rows.length }
@@ -122,7 +117,7 @@ export class DocumentStoreAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     q.signal?.throwIfAborted() // the deadline passed: commit nothing
     await this.resources.insertOne(doc).catch(duplicate)
     await this.#touch(tenant, memberIds(doc)) // the new members' `groups` changed
-    return this.#export(doc)
+    return (await this.#export([doc]))[0] as StoredResource
   }
 
   async replace(q: ReplaceQuery, ctx: Ctx): Promise<StoredResource> {
@@ -148,7 +143,7 @@ export class DocumentStoreAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       if (q.resourceType === 'User' && display(before) !== display(after)) {
         await this.resources.updateMany({ tenant, type: 'Group', 'keys.members': q.id }, { $inc: { version: 1 }, $set: { lastModified } })
       }
-      return this.#export(after)
+      return (await this.#export([after]))[0] as StoredResource
     }
   }
 
@@ -199,22 +194,26 @@ export class DocumentStoreAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     if (ids.length > 0) await this.resources.updateMany({ tenant, _id: { $in: ids } }, { $inc: { version: 1 }, $set: { lastModified: new Date() } })
   }
 
-  /** The resource as the router reads it, with the derived `User.groups` and `members[].display`. */
-  async #export(doc: ScimDocument, omit?: readonly string[]): Promise<StoredResource> {
-    const attributes = { ...doc.attributes }
-    if (doc.type === 'User' && !omit?.includes('groups')) {
-      const groups = await this.resources.find({ tenant: doc.tenant, type: 'Group', 'keys.members': doc._id }).toArray()
-      if (groups.length > 0) attributes['groups'] = groups.map((g) => ({ value: g._id, display: g.attributes['displayName'], type: 'direct' }))
-    }
-    if (doc.type === 'Group' && Array.isArray(attributes['members'])) {
-      if (omit?.includes('members')) delete attributes['members']
-      else {
-        const users = await this.resources.find({ tenant: doc.tenant, type: 'User', _id: { $in: memberIds(doc) } }).toArray()
-        const names = new Map(users.map((u) => [u._id, display(u)]))
+  /**
+   * Resources as the router reads them, with the derived `User.groups` and `members[].display`:
+   * one query for the Groups of all the Users, one for the members of all the Groups.
+   */
+  async #export(docs: ScimDocument[], omit?: readonly string[]): Promise<StoredResource[]> {
+    const tenant = docs[0]?.tenant
+    const users = new Set(docs.filter((d) => d.type === 'User' && !omit?.includes('groups')).map((d) => d._id))
+    const groups = users.size > 0 ? await this.resources.find({ tenant, type: 'Group', 'keys.members': { $in: [...users] } }).toArray() : []
+    const members = omit?.includes('members') ? [] : docs.flatMap(memberIds)
+    const names = new Map((members.length > 0 ? await this.resources.find({ tenant, type: 'User', _id: { $in: members } }).toArray() : []).map((u) => [u._id, display(u)]))
+    return docs.map((doc) => {
+      const attributes = { ...doc.attributes }
+      const of = users.has(doc._id) ? groups.filter((g) => memberIds(g).includes(doc._id)) : []
+      if (of.length > 0) attributes['groups'] = of.map((g) => ({ value: g._id, display: g.attributes['displayName'], type: 'direct' }))
+      if (doc.type === 'Group' && omit?.includes('members')) delete attributes['members']
+      else if (doc.type === 'Group' && Array.isArray(attributes['members'])) {
         attributes['members'] = (attributes['members'] as Record<string, unknown>[]).map((m) => ({ ...m, display: names.get(m['value'] as string) }))
       }
-    }
-    return { id: doc._id, version: String(doc.version), created: doc.created, lastModified: doc.lastModified, attributes }
+      return { id: doc._id, version: String(doc.version), created: doc.created, lastModified: doc.lastModified, attributes }
+    })
   }
 }
 
