@@ -9,7 +9,8 @@
  *             ("All Staff") has every user as a member, groups 1..99 ten each (users 0..989). Then
  *             ANALYZE. Reports { type: 'seeded', users: [{ id, userName }], ms }.
  *  ours     — scimRouter(kyselyAdapter({ db, mapping: scimTablesMapping(), outbox }), { authenticate: 'none' })
- *             in Express 5 at /scim/v2 (outbox off unless SQL_OUTBOX=1).
+ *             in Express 5 at /scim/v2 (outbox off unless SQL_OUTBOX=1); on SQLite the database is
+ *             wrapped in sqliteStatementCache (SQL_STATEMENT_CACHE=0: not).
  *  direct   — Express 5 with hand-written routes doing direct driver queries over the same tables
  *             (better-sqlite3 prepared statements / pg parameterised queries on a pool of the same
  *             size), rendering the same SCIM JSON: GET by id, `userName eq` through the lookup-key
@@ -41,11 +42,12 @@ function pgPool() {
 function kyselyDb() {
   const { Kysely, SqliteDialect, PostgresDialect } = require('kysely')
   if (kind === 'sqlite') {
+    const { sqliteStatementCache } = loadOurs()
     const Database = require('better-sqlite3')
     const database = new Database(where)
     database.pragma('journal_mode = WAL')
     database.pragma('busy_timeout = 5000')
-    return new Kysely({ dialect: new SqliteDialect({ database }) })
+    return new Kysely({ dialect: new SqliteDialect({ database: process.env.SQL_STATEMENT_CACHE === '0' ? database : sqliteStatementCache(database) }) })
   }
   return new Kysely({ dialect: new PostgresDialect({ pool: pgPool() }) })
 }
