@@ -69,6 +69,9 @@ export interface KyselyAdapterOptions<Ctx> {
 
 const CHUNK = 500
 
+/** Most statements kept compiled by `KyselyAdapter.#run` (least recently used dropped first). */
+const COMPILED_MAX = 500
+
 /** Marks a slot of a statement compiled once (`KyselyAdapter.#run`); no value starts with NUL. */
 const SLOT = '\0scim-slot:'
 
@@ -179,7 +182,7 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     return this.#bareColumnsOf(r).map((c) => `r.${c}`)
   }
 
-  /** SQL compiled once per statement shape (see {@link #run}). */
+  /** SQL compiled once per statement shape (see {@link #run}), at most {@link COMPILED_MAX}. */
   readonly #compiled = new Map<string, { sql: string; parameters: readonly unknown[] }>()
 
   /**
@@ -189,11 +192,15 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
    */
   async #run(db: Db, key: string, build: (slots: string[]) => { compile(): CompiledQuery }, values: readonly unknown[]): Promise<Row[]> {
     let c = this.#compiled.get(key)
-    if (!c) {
+    if (c) {
+      this.#compiled.delete(key) // most recently used last
+    } else {
       const q = build(values.map((_, i) => `${SLOT}${i}`)).compile()
       c = { sql: q.sql, parameters: q.parameters }
-      this.#compiled.set(key, c)
+      // Bounded: filter shapes come from requests, so their number is not.
+      if (this.#compiled.size >= COMPILED_MAX) this.#compiled.delete(this.#compiled.keys().next().value as string)
     }
+    this.#compiled.set(key, c)
     const parameters = c.parameters.map((p) => (typeof p === 'string' && p.startsWith(SLOT) ? values[Number(p.slice(SLOT.length))] : p))
     return (await db.executeQuery<Row>(CompiledQuery.raw(c.sql, parameters))).rows
   }
