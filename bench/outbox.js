@@ -2,7 +2,7 @@
 'use strict'
 /**
  * npm run bench:outbox — issue 13: what the event outbox costs on PATCH throughput. Each mode
- * runs in its own child (bench/servers/outbox.js) over the example SqlAdapter; PATCH replaces a
+ * runs in its own child (bench/servers/outbox.js) over scim-router/kysely (scimTablesMapping); PATCH replaces a
  * user's `title` (a real write with events every time) on a rotating set of users.
  *   none   — no outbox: events delivered once after the commit (the at-most-once baseline)
  *   outbox — events inserted in the write's transaction, first attempt claimed + completed

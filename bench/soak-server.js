@@ -3,7 +3,8 @@
  * The server side of `npm run soak` (bench/soak.js forks it with --expose-gc and an IPC channel).
  *
  * An Express 5 app like examples/app.ts, with a tenant-aware token map instead of one token:
- * `scimRouter(SqlAdapter, { authenticate: bearerToken({ [token]: { tenant } }) })` at /scim/v2,
+ * `scimRouter(kyselyAdapter({ db, mapping: scimTablesMapping() }), { authenticate: bearerToken({ [token]: { tenant } }) })`
+ * at /scim/v2 (the tables created by migrate() on start),
  * `/healthz`, and an `onEvent` that counts every lifecycle event by tenant and type (and the
  * member ids carried by `group.members.added/removed`). Nothing is retained per event.
  *
@@ -22,14 +23,30 @@ const http = require('node:http')
 require('../scripts/register')
 const express = require('express')
 const { scimRouter, bearerToken } = require('../src')
-const { SqlAdapter } = require('../examples/sql-adapter')
+const { Kysely, PostgresDialect, SqliteDialect } = require('kysely')
+const { kyselyAdapter, migrate, scimTablesMapping, sqliteStatementCache } = require('../src/kysely')
 
 const store = process.env.SOAK_STORE
 const tokens = JSON.parse(process.env.SOAK_TOKENS || '{}')
 
-function openAdapter() {
-  if (store === 'sqlite') return SqlAdapter.sqlite(process.env.SOAK_DB)
-  if (store === 'postgres') return SqlAdapter.postgres(process.env.SOAK_PG_URL, { schema: process.env.SOAK_PG_SCHEMA })
+/** The Kysely instance of the store (SQLite file, or a PostgreSQL schema created here and dropped by soak.js). */
+async function openDb() {
+  if (store === 'sqlite') {
+    const Database = require('better-sqlite3')
+    const database = new Database(process.env.SOAK_DB)
+    database.pragma('journal_mode = WAL')
+    database.pragma('busy_timeout = 5000')
+    return new Kysely({ dialect: new SqliteDialect({ database: sqliteStatementCache(database) }) })
+  }
+  if (store === 'postgres') {
+    const { Pool } = require('pg')
+    const schema = process.env.SOAK_PG_SCHEMA
+    if (!/^[a-z0-9_]+$/.test(schema ?? '')) throw new Error(`SOAK_PG_SCHEMA must be a plain identifier (got '${schema}')`)
+    const admin = new Pool({ connectionString: process.env.SOAK_PG_URL, max: 1 })
+    await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
+    await admin.end()
+    return new Kysely({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: process.env.SOAK_PG_URL, options: `-c search_path=${schema}` }) }) })
+  }
   throw new Error(`SOAK_STORE must be sqlite or postgres, not '${store}'`)
 }
 
@@ -46,8 +63,10 @@ function countEvent(event) {
 }
 
 async function main() {
-  const adapter = openAdapter()
-  await adapter.init()
+  const db = await openDb()
+  const mapping = scimTablesMapping()
+  await migrate(db, mapping, { createTables: true })
+  const adapter = kyselyAdapter({ db, mapping })
   const principals = {}
   for (const [token, tenant] of Object.entries(tokens)) principals[token] = { tenant }
 
@@ -88,7 +107,7 @@ async function main() {
         case 'exit':
           server.closeAllConnections()
           server.close(() => {
-            adapter.close().finally(() => process.exit(0))
+            db.destroy().finally(() => process.exit(0))
           })
           setTimeout(() => process.exit(0), 3000).unref()
           break

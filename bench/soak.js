@@ -4,7 +4,7 @@
  * `npm run soak`: a bounded load and soak test (issue 8 item 3). See docs/soak.md.
  *
  * For each store (SQLite, then PostgreSQL when SCIM_PG_URL is set) a server process
- * (bench/soak-server.js, --expose-gc) runs the router over SqlAdapter with several tenants. Many
+ * (bench/soak-server.js, --expose-gc) runs the router over scim-router/kysely with several tenants. Many
  * concurrent clients run mixed traffic for SOAK_SECONDS (and at most SOAK_MAX_REQUESTS requests):
  * create users, lookups by `userName eq`, GET by id, PATCH `active`/`title` in several IdP
  * dialects, group membership add/remove on groups shared by the tenant's clients, deletes.

@@ -46,7 +46,7 @@ import Database from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import { Pool } from 'pg'
 import { Connections, MemoryAdapter, MemoryConnectionStore, MemoryRequestLog, type ConnectionStore, type RequestLog, type ScimAdapter } from '../src'
-import { kyselyAdapter, kyselyConnectionStore, kyselyRequestLog, migrate, scimTablesMapping } from '../src/kysely'
+import { kyselyAdapter, kyselyConnectionStore, kyselyRequestLog, migrate, scimTablesMapping, sqliteStatementCache } from '../src/kysely'
 import { createExampleApp } from './app'
 import { stopOnSignals } from './shutdown'
 
@@ -89,7 +89,7 @@ function openStore(): Store {
       const database = new Database(file)
       if (file !== ':memory:') database.pragma('journal_mode = WAL')
       database.pragma('busy_timeout = 5000')
-      return kyselyStore(new Kysely<any>({ dialect: new SqliteDialect({ database }) }), `SQLite ${file}`)
+      return kyselyStore(new Kysely<any>({ dialect: new SqliteDialect({ database: sqliteStatementCache(database) }) }), `SQLite ${file}`)
     }
     case 'postgres':
     case 'postgresql': {

@@ -316,7 +316,7 @@ export interface EventListQuery {
  * Without it, `onEvent` runs once after the commit and an event is lost if the process dies or
  * the handler fails (at most once).
  *
- * Rules for implementers (MemoryAdapter and the example SqlAdapter are references):
+ * Rules for implementers (MemoryAdapter and `KyselyOutbox` of `scim-router/kysely` are references):
  * - Record events in the write's transaction (see {@link OutboxEvents}); `seq` follows commit
  *   order per tenant (PostgreSQL: take a per-tenant transaction advisory lock right before
  *   inserting the events, the last statement before COMMIT).

@@ -1,8 +1,8 @@
 /**
  * Keyset pages over views sorted in memory (RFC 9865 cursors for adapters that sort in process):
  * a cursor holds the boundary resource's sort key, not a position, so pages stay right while
- * resources are inserted and deleted between requests. Used by `MemoryAdapter` and by
- * `SqlAdapter` when a sort cannot be pushed down.
+ * resources are inserted and deleted between requests. Used by `MemoryAdapter` and by the
+ * Kysely adapter (`scim-router/kysely`) when a sort cannot be pushed down.
  * @module
  */
 import { InvalidCursorError } from './errors'

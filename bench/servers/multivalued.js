@@ -1,6 +1,7 @@
 'use strict'
 /**
- * bench:multivalued child: scimRouter over MemoryAdapter or SqlAdapter (SQLite file argv[3]) in
+ * bench:multivalued child: scimRouter over MemoryAdapter or scim-router/kysely (scimTablesMapping,
+ * SQLite file argv[3]) in
  * Express 5 at /scim/v2, with maxBodyBytes raised so 100,000 values fit in one request.
  * argv[2] is the store (memory | sqlite). BENCH_OURS_SRC measures another checkout's sources (the
  * "before" column). IPC: child → parent { type: 'ready', port }; parent → child
@@ -16,7 +17,19 @@ const http = require('node:http')
 const { scimRouter, MemoryAdapter } = require(path.join(root, 'src'))
 
 const store = process.argv[2]
-const adapter = store === 'sqlite' ? require(path.join(root, 'examples', 'sql-adapter')).SqlAdapter.sqlite(process.argv[3]) : new MemoryAdapter()
+
+/** The store under test; the Kysely one creates its tables on first use (`migrate` option). */
+function openAdapter() {
+  if (store !== 'sqlite') return new MemoryAdapter()
+  const { Kysely, SqliteDialect } = require('kysely')
+  const { kyselyAdapter, scimTablesMapping, sqliteStatementCache } = require(path.join(root, 'src', 'kysely'))
+  const Database = require('better-sqlite3')
+  const database = new Database(process.argv[3])
+  database.pragma('journal_mode = WAL')
+  const db = new Kysely({ dialect: new SqliteDialect({ database: sqliteStatementCache(database) }) })
+  return kyselyAdapter({ db, mapping: scimTablesMapping(), migrate: { createTables: true } })
+}
+const adapter = openAdapter()
 
 async function main() {
   if (adapter.init) await adapter.init()

@@ -32,9 +32,9 @@
  * ```ts
  * import { Kysely, SqliteDialect } from 'kysely'
  * import Database from 'better-sqlite3'
- * import { kyselyAdapter, migrate, scimTablesMapping } from 'scim-router/kysely'
+ * import { kyselyAdapter, migrate, scimTablesMapping, sqliteStatementCache } from 'scim-router/kysely'
  *
- * const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database('scim.db') }) })
+ * const db = new Kysely<any>({ dialect: new SqliteDialect({ database: sqliteStatementCache(new Database('scim.db')) }) })
  * const mapping = scimTablesMapping()
  * await migrate(db, mapping, { createTables: true })
  * app.use('/scim/v2', scimRouter(kyselyAdapter({ db, mapping }), { authenticate }))
@@ -48,6 +48,8 @@ export type { ColumnSpec, KyselyDialectName, KyselyMapping, MembersMapping, Reso
 export { connectionMigrationStatements, migrate, migrationStatements, outboxStatements } from './migrate'
 export { KyselyOutbox } from './outbox'
 export type { MigrationOptions } from './migrate'
+export { sqliteStatementCache } from './statements'
+export type { SqliteStatementCacheOptions } from './statements'
 export { kyselyConnectionStore } from './connections'
 export type { KyselyConnectionStoreOptions } from './connections'
 export { kyselyRequestLog, requestLogStatements } from './request-log'

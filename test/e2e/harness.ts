@@ -11,64 +11,18 @@ import { randomBytes } from 'node:crypto'
 import request from 'supertest'
 import { Pool } from 'pg'
 import { MemoryAdapter, MemoryConnectionStore, bearerToken, scimRouter, type ConnectionStore, type ScimAdapter, type ScimRouterOptions } from '../../src'
-import { SqlAdapter } from '../../examples/sql-adapter'
 
 import Database from 'better-sqlite3'
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import { kyselyAdapter, kyselyConnectionStore, migrate, outboxStatements, scimTablesMapping } from '../../src/kysely'
 
 const STORE = process.env['SCIM_TEST_STORE'] ?? 'memory'
-const STORES = ['memory', 'sqlite', 'postgres', 'kysely-sqlite', 'kysely-postgres', 'kysely-mysql']
+const STORES = ['memory', 'kysely-sqlite', 'kysely-postgres', 'kysely-mysql']
 if (!STORES.includes(STORE)) throw new Error(`SCIM_TEST_STORE must be one of ${STORES.join(', ')}, not '${STORE}'`)
 const MYSQL_URL = process.env['SCIM_MYSQL_URL']
 if (STORE === 'kysely-mysql' && !MYSQL_URL) throw new Error('SCIM_TEST_STORE=kysely-mysql needs SCIM_MYSQL_URL=mysql://…')
 const PG_URL = process.env['SCIM_PG_URL']
-if ((STORE === 'postgres' || STORE === 'kysely-postgres') && !PG_URL) throw new Error('SCIM_TEST_STORE=postgres needs SCIM_PG_URL=postgres://…')
-
-/** Prefix of the per-adapter PostgreSQL schemas: `scim_e2e_<created, base 36>_<random>`. */
-const SCHEMA_PREFIX = 'scim_e2e_'
-
-/** PostgreSQL adapters of this test file, with their schema; closed and dropped after use. */
-const pgAdapters: { adapter: SqlAdapter; schema: string; perTest: boolean }[] = []
-let inTest = false
-let admin: Pool | undefined
-const adminPool = (): Pool => (admin ??= new Pool({ connectionString: PG_URL, max: 1 }))
-
-async function release(entries: typeof pgAdapters): Promise<void> {
-  for (const e of entries) {
-    await e.adapter.close().catch(() => undefined)
-    await adminPool().query(`DROP SCHEMA IF EXISTS ${e.schema} CASCADE`)
-  }
-}
-
-if (STORE === 'postgres') {
-  // Adapters made during a test (or its beforeEach) are closed and their schema dropped after it;
-  // adapters made outside a test (describe bodies, beforeAll) after the file.
-  beforeAll(async () => {
-    // Schemas left behind by a run that crashed more than an hour ago.
-    const stale = await adminPool().query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE '${SCHEMA_PREFIX}%'`)
-    for (const { nspname } of stale.rows) {
-      const born = parseInt(nspname.slice(SCHEMA_PREFIX.length).split('_')[0] ?? '', 36)
-      if (/^[a-z0-9_]+$/.test(nspname) && Number.isFinite(born) && Date.now() - born > 3_600_000) {
-        await adminPool().query(`DROP SCHEMA IF EXISTS ${nspname} CASCADE`)
-      }
-    }
-  })
-  beforeEach(() => {
-    inTest = true
-  })
-  afterEach(async () => {
-    inTest = false
-    const done = pgAdapters.filter((e) => e.perTest)
-    pgAdapters.splice(0, pgAdapters.length, ...pgAdapters.filter((e) => !e.perTest))
-    await release(done)
-  })
-  afterAll(async () => {
-    await release(pgAdapters.splice(0))
-    await admin?.end()
-    admin = undefined
-  })
-}
+if (STORE === 'kysely-postgres' && !PG_URL) throw new Error('SCIM_TEST_STORE=kysely-postgres needs SCIM_PG_URL=postgres://…')
 
 /**
  * The Kysely adapter's e2e stores: SQLite gets a fresh in-memory database per adapter; PostgreSQL
@@ -170,32 +124,24 @@ function kyselyTestAdapter(options: { nestedGroups?: boolean }): ScimAdapter<any
 }
 
 /**
- * The store behind every e2e suite: MemoryAdapter by default; `SCIM_TEST_STORE=sqlite` runs the
- * same suites against the example's SqlAdapter on in-memory SQLite (what `npm run example` serves),
- * `SCIM_TEST_STORE=postgres` against SqlAdapter on PostgreSQL (`SCIM_PG_URL`), one fresh schema per
- * adapter, dropped after the test (or file) that made it.
- */
-/**
- * Whether the store under test records events in an outbox (MemoryAdapter, SqlAdapter and
- * the Kysely adapter: all of them). Known without opening a store, so a suite can choose at import time.
+ * Whether the store under test records events in an outbox (MemoryAdapter and the Kysely adapter:
+ * both). Known without opening a store, so a suite can choose at import time.
  */
 export const STORE_HAS_OUTBOX = true
 
+/**
+ * The store behind every e2e suite: MemoryAdapter by default; `SCIM_TEST_STORE=kysely-sqlite`,
+ * `kysely-postgres` (`SCIM_PG_URL`) or `kysely-mysql` (`SCIM_MYSQL_URL`) run the same suites on
+ * `scim-router/kysely` over `scimTablesMapping()` (what `npm run example` serves).
+ */
 export function defaultAdapter(options: { nestedGroups?: boolean } = {}): ScimAdapter<any> {
   if (STORE.startsWith('kysely-')) return kyselyTestAdapter(options)
-  if (STORE === 'sqlite') return SqlAdapter.sqlite(':memory:', options)
-  if (STORE === 'postgres') {
-    const schema = `${SCHEMA_PREFIX}${Date.now().toString(36)}_${randomBytes(5).toString('hex')}`
-    const adapter = SqlAdapter.postgres(PG_URL as string, { schema, ...options })
-    pgAdapters.push({ adapter, schema, perTest: inTest })
-    return adapter
-  }
   return new MemoryAdapter(options)
 }
 
 /**
  * The connection store that goes with the store under test (issue 14): MemoryConnectionStore for
- * memory and the example's SqlAdapter, the Kysely one on the Kysely stores.
+ * memory, the Kysely one on the Kysely stores.
  */
 export function defaultStores(): { adapter: ScimAdapter<any>; connections: ConnectionStore } {
   if (STORE === 'kysely-sqlite') {

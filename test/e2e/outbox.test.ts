@@ -1,6 +1,6 @@
 /**
  * Issue 13: the event outbox and durable delivery, on whichever store the e2e pass runs
- * (MemoryAdapter; SQLite and PostgreSQL with SCIM_TEST_STORE). Events are recorded atomically with
+ * (MemoryAdapter; the Kysely adapter on SQLite, PostgreSQL and MariaDB with SCIM_TEST_STORE). Events are recorded atomically with
  * the change, delivered at least once (retries with backoff, dead state, redelivery), in commit
  * order per resource, and readable as a per-tenant feed with retention. RFC 7644 §3.5.2 (PATCH
  * deactivation), §3.6 (DELETE) and §3.12 (a committed change is answered with its success status).
@@ -10,9 +10,9 @@ import request from 'supertest'
 import { MemoryAdapter, bearerToken, scimRouter, type ScimAdapter, type ScimEvent, type ScimRouter, type ScimRouterOptions } from '../../src'
 import { STORE_HAS_OUTBOX, USER, defaultAdapter } from './harness'
 
-// The durable-delivery suites need a store with an outbox (MemoryAdapter, SqlAdapter). The Kysely
-// adapter has none yet: on its passes these suites do not apply, and the after-commit fallback is
-// what `event outbox retention and capability` below pins for every store without one.
+// The durable-delivery suites need a store with an outbox: MemoryAdapter and the Kysely adapter
+// both have one. A store without one gets the after-commit fallback that `event outbox retention
+// and capability` below pins.
 const DURABLE = STORE_HAS_OUTBOX
 const describeDurable = DURABLE ? describe : describe.skip
 

@@ -4,8 +4,8 @@
  * string of a JSON body (member names included; RFC 8259 §8.2 calls unpaired surrogates
  * unpredictable), in the resource id of the path, and in filter literals (RFC 7644 §3.4.2.2
  * `\uXXXX` escapes or raw characters). Never a 500, never a change. Runs on every store
- * (SCIM_TEST_STORE=memory|sqlite|postgres); PostgreSQL answered 500 and SQLite's `co "\u0000"`
- * matched every user before.
+ * (SCIM_TEST_STORE); on the SQL stores PostgreSQL once answered 500 and SQLite's `co "\u0000"`
+ * matched every user.
  */
 import { USER, VARIANTS, client, expectError, makeApp, type Client } from './harness'
 

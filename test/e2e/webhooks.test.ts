@@ -10,9 +10,9 @@ import request from 'supertest'
 import { bearerToken, scimRouter, signWebhook, webhookSender, type ScimRouter } from '../../src'
 import { STORE_HAS_OUTBOX, USER, defaultAdapter } from './harness'
 
-// The durable-delivery suites need a store with an outbox (MemoryAdapter, SqlAdapter). The Kysely
-// adapter has none yet: on its passes these suites do not apply, and the after-commit fallback is
-// what `event outbox retention and capability` below pins for every store without one.
+// The durable-delivery suites need a store with an outbox: MemoryAdapter and the Kysely adapter
+// both have one. A store without one gets the after-commit fallback that `event outbox retention
+// and capability` below pins.
 const DURABLE = STORE_HAS_OUTBOX
 const describeDurable = DURABLE ? describe : describe.skip
 

@@ -25,17 +25,17 @@
  * `absent` lists dotted paths (`members`, `Resources.*.members`) that must not exist in the body.
  * The final `state` section is a list of steps (GETs) run after the cycle, asserting stored state.
  *
- * Stores: `memory` (MemoryAdapter) always; `sqlite` (in-memory) when examples/sql-adapter.ts
- * exports `SqlAdapter`; `postgres` when that is true and SCIM_PG_URL is set (one fresh schema per
- * cycle, dropped afterwards).
+ * Stores: `memory` (MemoryAdapter) always; `kysely-sqlite` (scim-router/kysely over
+ * scimTablesMapping, SQLite in memory) always; `kysely-postgres` with SCIM_PG_URL and
+ * `kysely-mariadb` with SCIM_MYSQL_URL (one fresh schema / database per cycle, dropped afterwards).
  */
-import { randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join, relative } from 'node:path'
 import express from 'express'
 import request from 'supertest'
-import { SqlAdapter } from '../../examples/sql-adapter'
+import { kyselyAdapter, migrate, scimTablesMapping } from '../../src/kysely'
+import { STORES } from '../kysely/stores'
 import { MemoryAdapter, bearerToken, scimRouter, type ScimAdapter, type ScimEvent } from '../../src'
 
 // ----------------------------------------------------------------------------- fixture format
@@ -114,31 +114,17 @@ interface StoreFactory {
 function storeFactories(): StoreFactory[] {
   const factories: StoreFactory[] = [
     { name: 'memory', create: async () => ({ adapter: new MemoryAdapter(), close: async () => undefined }) },
-    {
-      name: 'sqlite',
-      create: async () => {
-        const adapter = SqlAdapter.sqlite(':memory:')
-        return { adapter: adapter as unknown as ScimAdapter<any>, close: () => adapter.close() }
-      },
-    },
   ]
-  const pgUrl = process.env['SCIM_PG_URL']
-  if (pgUrl) {
+  // scim-router/kysely on each database it supports (SQLite always; the others with their URLs).
+  for (const k of STORES) {
+    if (k.skip) continue
     factories.push({
-      name: 'postgres',
+      name: `kysely-${k.name.toLowerCase()}`,
       create: async () => {
-        const schema = `scim_idp_${randomBytes(6).toString('hex')}`
-        const adapter = SqlAdapter.postgres(pgUrl, { schema })
-        return {
-          adapter: adapter as unknown as ScimAdapter<any>,
-          close: async () => {
-            try {
-              await adapter.driver.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`, [])
-            } finally {
-              await adapter.close()
-            }
-          },
-        }
+        const store = await k.make()
+        const mapping = scimTablesMapping()
+        await migrate(store.db, mapping, { createTables: true })
+        return { adapter: kyselyAdapter({ db: store.db, mapping }), close: () => store.drop() }
       },
     })
   }

@@ -9,8 +9,9 @@
  * PostgreSQL: two example-server processes (examples/server.ts, spawned with ts-node) on their own
  * ports, DATABASE_URL = SCIM_PG_URL and one fresh schema (SCIM_PG_SCHEMA), dropped afterwards.
  * SCIM_PG_URL unset → that part is skipped, visibly; set but unreachable → it FAILS.
- * SQLite: two routers (two example apps over two SqlAdapter instances, i.e. two connections) on
- * one SQLite file, in this process, each behind its own HTTP listener on 127.0.0.1.
+ * SQLite: two routers (two example apps over two Kysely adapters on scimTablesMapping, each with
+ * its own better-sqlite3 connection) on one SQLite file, in this process, each behind its own HTTP
+ * listener on 127.0.0.1.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -21,8 +22,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Pool } from 'pg'
 import { createExampleApp } from '../../examples/app'
-import { SqlAdapter } from '../../examples/sql-adapter'
-import { migrationStatements, scimTablesMapping } from '../../src/kysely'
+import Database from 'better-sqlite3'
+import { Kysely, SqliteDialect } from 'kysely'
+import { kyselyAdapter, migrate, migrationStatements, scimTablesMapping } from '../../src/kysely'
 
 const PG_URL = process.env['SCIM_PG_URL']
 const TOKEN = `scale-${randomBytes(8).toString('hex')}`
@@ -362,18 +364,23 @@ if (!PG_URL) {
 
 // ----------------------------------------------------------------------------- SQLite
 
-describe('scale-out on SQLite: two routers over two SqlAdapter connections to one file, in one process', () => {
+describe('scale-out on SQLite: two routers over two Kysely adapters (two connections) to one file, in one process', () => {
   const dir = mkdtempSync(join(tmpdir(), 'scim-scale-'))
   const file = join(dir, 'shared.db')
-  const adapters: SqlAdapter[] = []
+  const dbs: Kysely<any>[] = []
   const servers: http.Server[] = []
   const instances: Instance[] = []
 
   beforeAll(async () => {
     for (const name of ['router A', 'router B']) {
-      const adapter = SqlAdapter.sqlite(file)
-      await adapter.init()
-      adapters.push(adapter)
+      const database = new Database(file)
+      database.pragma('journal_mode = WAL')
+      database.pragma('busy_timeout = 5000')
+      const db = new Kysely<any>({ dialect: new SqliteDialect({ database }) })
+      dbs.push(db)
+      const mapping = scimTablesMapping()
+      await migrate(db, mapping, { createTables: true })
+      const adapter = kyselyAdapter({ db, mapping })
       const { app } = createExampleApp({ adapter, token: TOKEN })
       const server = http.createServer(app)
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -388,7 +395,7 @@ describe('scale-out on SQLite: two routers over two SqlAdapter connections to on
       s.closeAllConnections()
       await new Promise<void>((resolve) => s.close(() => resolve()))
     }
-    for (const a of adapters) await a.close()
+    for (const db of dbs) await db.destroy()
     rmSync(dir, { recursive: true, force: true })
   })
 

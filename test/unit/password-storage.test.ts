@@ -1,10 +1,15 @@
 /** RFC 7643 §9.2, RES-051: the shipped adapters never keep a cleartext password. */
-import { MemoryAdapter } from '../../src'
-import { SqlAdapter } from '../../examples/sql-adapter'
+import Database from 'better-sqlite3'
+import { Kysely, SqliteDialect } from 'kysely'
+import { MemoryAdapter, type ScimAdapter } from '../../src'
+import { kyselyAdapter, scimTablesMapping } from '../../src/kysely'
+
+const kysely = (): ScimAdapter =>
+  kyselyAdapter({ db: new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) }), mapping: scimTablesMapping(), migrate: { createTables: true } })
 
 describe.each([
-  ['MemoryAdapter', () => new MemoryAdapter()],
-  ['SqlAdapter (SQLite)', () => SqlAdapter.sqlite(':memory:')],
+  ['MemoryAdapter', (): ScimAdapter => new MemoryAdapter()],
+  ['KyselyAdapter (SQLite, scimTablesMapping)', kysely],
 ])('%s', (_name, make) => {
   it('drops password on create and replace; changePassword is not advertised', async () => {
     const a = make()
