@@ -1,6 +1,6 @@
 /**
  * The request log that goes with the store under test (issue 15): MemoryRequestLog on the memory
- * and SqlAdapter passes, kyselyRequestLog on the kysely-* passes (a fresh SQLite, PostgreSQL schema
+ * pass, kyselyRequestLog on the kysely-* passes (a fresh SQLite, PostgreSQL schema
  * or MariaDB database, migrated, dropped after the file).
  */
 import Database from 'better-sqlite3'
