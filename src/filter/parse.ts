@@ -9,6 +9,7 @@ import type { CompiledResourceType } from '../schema/registry'
 import type { FilterNode, ParsedFilter, ParsedPath, PatchPath } from './ast'
 import { parse as peggyParse, SyntaxError as PeggySyntaxError } from './generated/parser'
 import { resolveChildPath, resolveFilter, resolveTopPath } from './resolve'
+import { fastParseFilter, fastParsePath } from './fast-parse'
 import { hasForbiddenChar } from '../http/strings'
 
 const debug = debugFactory('scim:filter')
@@ -146,17 +147,17 @@ export function parseFilterSyntax(text: string, limits?: FilterLimits): ParsedFi
 }
 
 /**
- * The grammar (or the `attr eq "string"` fast path) without the cache: what
- * {@link parseFilterSyntax} runs on a miss. Internal (the filter benchmark measures it).
+ * The grammar without the cache: what {@link parseFilterSyntax} runs on a miss. The hand-written
+ * parser of ./fast-parse (the same language and trees, checked against the generated parser by
+ * property tests) answers every filter it accepts; anything else, every error included, goes
+ * through the generated parser, so errors keep its messages and columns. Internal (the filter
+ * benchmark measures it).
  */
 export function parseFilterSyntaxUncached(text: string, limits?: FilterLimits): ParsedFilter {
   const l = checkLimits(text, limits, 'filter')
-  const simple = simpleEq(text)
-  if (simple) {
-    checkLiterals(simple, 'filter')
-    return simple
-  }
-  const tree = runParser(text, 'Filter', l.maxDepth, (err) => filterFail(syntaxDetail('filter', err), err)) as ParsedFilter
+  const tree =
+    fastParseFilter(text, l.maxDepth) ??
+    (runParser(text, 'Filter', l.maxDepth, (err) => filterFail(syntaxDetail('filter', err), err)) as ParsedFilter)
   checkTerms(tree, l, 'filter')
   return tree
 }
@@ -219,27 +220,6 @@ export function clearFilterCaches(): void {
   resolvedCaches = new WeakMap()
 }
 
-const SIMPLE_EQ = /^[ \t]*([A-Za-z$][A-Za-z0-9:._$-]*)[ \t]+[eE][qQ][ \t]+"((?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*)"[ \t]*$/
-const SIMPLE_TAIL = /^([A-Za-z$][A-Za-z0-9_$-]*)(?:\.([A-Za-z$][A-Za-z0-9_$-]*))?$/
-
-/**
- * Fast path for the lookup every IdP sends, `attrPath eq "string"`: the same tree the
- * grammar builds, without running the parser. Anything else returns undefined and takes the
- * grammar.
- */
-function simpleEq(text: string): ParsedFilter | undefined {
-  const m = SIMPLE_EQ.exec(text)
-  if (!m) return undefined
-  const pathText = m[1] as string
-  const colon = pathText.lastIndexOf(':')
-  const tail = SIMPLE_TAIL.exec(colon < 0 ? pathText : pathText.slice(colon + 1))
-  if (!tail || colon === 0) return undefined
-  const path: { text: string; name: string; uri?: string; sub?: string } = { text: pathText, name: tail[1] as string }
-  if (colon > 0) path.uri = pathText.slice(0, colon)
-  if (tail[2] !== undefined) path.sub = tail[2]
-  return { type: 'compare', path, op: 'eq', value: JSON.parse(`"${m[2] as string}"`) as string, valueKind: 'string' }
-}
-
 /**
  * Parse and resolve a filter (RFC 7644 §3.4.2.2) against one resource type. The result is what
  * adapters receive and what {@link compileFilter} evaluates. Resolved trees are cached per
@@ -296,15 +276,20 @@ function bracketSpan(text: string): [number, number] {
 export function parsePathSyntax(text: string, limits?: FilterLimits): ParsedPath {
   if (typeof text !== 'string' || /^[ \t\r\n]*$/.test(text)) throw new InvalidPathError('The path must not be empty')
   const l = checkLimits(text, limits, 'path')
-  const parsed = runParser(text, 'Path', l.maxDepth, (err) => {
+  const parsed = fastParsePath(text, l.maxDepth) ?? runPathParser(text, l.maxDepth)
+  if (parsed.filter) checkTerms(parsed.filter, l, 'path filter')
+  return parsed
+}
+
+/** The generated parser's `Path` rule, with syntax errors classified as in {@link parsePathSyntax}. */
+function runPathParser(text: string, maxDepth: number): ParsedPath {
+  return runParser(text, 'Path', maxDepth, (err) => {
     const [open, close] = bracketSpan(text)
     const at = err.location.start.offset
     return open >= 0 && at > open && at <= close
       ? filterFail(syntaxDetail('filter in path', err), err)
       : pathFail(syntaxDetail('path', err), err)
   }) as ParsedPath
-  if (parsed.filter) checkTerms(parsed.filter, l, 'path filter')
-  return parsed
 }
 
 /**
