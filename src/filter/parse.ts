@@ -163,24 +163,31 @@ export function parseFilterSyntaxUncached(text: string, limits?: FilterLimits): 
 }
 
 /**
- * A bounded least-recently-used map (a `Map` keeps insertion order: a hit re-inserts its key,
- * the first key is the oldest). Only successful parses are stored, so hostile input that fails
- * costs a parse each time but cannot grow it; each key is at most `maxLength` characters.
+ * A bounded, approximately least-recently-used map (a `Map` keeps insertion order; the first key
+ * is the oldest and is evicted past `capacity`). A hit re-inserts its key only when more than
+ * `capacity / 2` keys were inserted since it was (a hit is then a plain lookup, no Map writes):
+ * an entry hit at least once every `capacity / 2` insertions is never evicted. Only successful
+ * parses are stored, so hostile input that fails costs a parse each time but cannot grow it;
+ * each key is at most `maxLength` characters. Internal (also the PATCH path cache of
+ * src/patch/operations.ts).
  */
-class Lru<V> {
-  private readonly map = new Map<string, V>()
+export class Lru<V> {
+  private readonly map = new Map<string, { value: V; at: number }>()
+  private inserted = 0
   constructor(private readonly capacity: number) {}
   get(key: string): V | undefined {
-    const v = this.map.get(key)
-    if (v !== undefined) {
+    const e = this.map.get(key)
+    if (e === undefined) return undefined
+    if (this.inserted - e.at > this.capacity >> 1) {
       this.map.delete(key)
-      this.map.set(key, v)
+      e.at = ++this.inserted
+      this.map.set(key, e)
     }
-    return v
+    return e.value
   }
   set(key: string, value: V): void {
     this.map.delete(key)
-    this.map.set(key, value)
+    this.map.set(key, { value, at: ++this.inserted })
     if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string)
   }
   get size(): number {
@@ -203,8 +210,9 @@ const cacheKey = (text: string, l: Required<FilterLimits>): string => `${l.maxDe
  * Cached trees are shared between requests, so they are frozen: a caller that tried to change
  * one would throw instead of corrupting the next request. Resolved trees point at the
  * registry's `AttributeInfo`s, which are not ours to freeze (the `attribute` keys are skipped).
+ * Internal (also used by the PATCH path cache).
  */
-function freezeTree<T>(root: T): T {
+export function freezeTree<T>(root: T): T {
   const stack: unknown[] = [root]
   for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
     if (node === null || typeof node !== 'object' || Object.isFrozen(node)) continue
