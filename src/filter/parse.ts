@@ -164,9 +164,9 @@ export function parseFilterSyntaxUncached(text: string, limits?: FilterLimits): 
 
 /**
  * A bounded, approximately least-recently-used map (a `Map` keeps insertion order; the first key
- * is the oldest and is evicted past `capacity`). A hit re-inserts its key only when more than
- * `capacity / 2` keys were inserted since it was (a hit is then a plain lookup, no Map writes):
- * an entry hit at least once every `capacity / 2` insertions is never evicted. Only successful
+ * is the oldest and is evicted past `capacity`). A hit re-inserts its key only when at least
+ * `capacity / 2` keys were inserted since it was (most hits are then a plain lookup, no Map
+ * writes): an entry hit at least once every `capacity / 2` insertions is never evicted. Only successful
  * parses are stored, so hostile input that fails costs a parse each time but cannot grow it;
  * each key is at most `maxLength` characters. Internal (also the PATCH path cache of
  * src/patch/operations.ts).
@@ -178,7 +178,7 @@ export class Lru<V> {
   get(key: string): V | undefined {
     const e = this.map.get(key)
     if (e === undefined) return undefined
-    if (this.inserted - e.at > this.capacity >> 1) {
+    if (this.inserted - e.at >= this.capacity >> 1) {
       this.map.delete(key)
       e.at = ++this.inserted
       this.map.set(key, e)

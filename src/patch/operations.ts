@@ -65,16 +65,16 @@ export const DEFAULT_MAX_PATCH_OPERATIONS = 1000
 
 const OPS = new Set(['add', 'remove', 'replace'])
 
-/** One operation as sent, its member names matched case-insensitively. */
-interface RawOperation {
+/** One operation as sent, its member names matched case-insensitively. Internal. */
+export interface RawOperation {
   op: string
   path: string | undefined
   hasValue: boolean
   value: unknown
 }
 
-/** The envelope as sent, its member names matched case-insensitively, shape-checked. */
-interface Envelope {
+/** The envelope as sent, its member names matched case-insensitively, shape-checked. Internal. */
+export interface Envelope {
   schemas: string[] | undefined
   operations: RawOperation[]
 }
@@ -85,9 +85,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * The envelope of a well-formed message, read without copying it: member names lower-cased one by
  * one, the shape checked by hand. Returns undefined for anything else (a member spelled twice, a
  * missing or mistyped member), which {@link checkedEnvelope} then rejects with its Ajv message;
- * what this accepts is exactly what that accepts.
+ * what this accepts is exactly what that accepts (a property test checks it). Internal.
  */
-function readEnvelope(body: Record<string, unknown>): Envelope | undefined {
+export function readEnvelope(body: Record<string, unknown>): Envelope | undefined {
   let schemas: unknown
   let operations: unknown
   const keys = Object.keys(body)
@@ -134,9 +134,9 @@ function readEnvelope(body: Record<string, unknown>): Envelope | undefined {
 /**
  * The envelope through the member-name copy and the compiled Ajv validator: the error for a
  * malformed message (a member spelled twice, a missing or mistyped member).
- * @throws InvalidSyntaxError naming the member.
+ * @throws InvalidSyntaxError naming the member. Internal.
  */
-function checkedEnvelope(body: Record<string, unknown>): Envelope {
+export function checkedEnvelope(body: Record<string, unknown>): Envelope {
   const envelope = lowerKeys(body, 'PatchOp')
   const ops = envelope['operations']
   if (Array.isArray(ops)) envelope['operations'] = ops.map((o) => (isObject(o) ? lowerKeys(o, 'Operation') : o))
