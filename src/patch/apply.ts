@@ -60,7 +60,9 @@ interface State {
 
 /**
  * Apply PATCH operations to a copy of `current` (writable attributes, canonical names); `current`
- * is never written, and the result shares the attributes no operation wrote with it.
+ * is never written, and the result shares with it every value no operation changed: attributes no
+ * operation wrote, and the unchanged elements of a multi-valued attribute one did (a member
+ * removed from a 100,000-member group copies the list, not the members). Treat both as immutable.
  * @throws MutabilityError, NoTargetError, InvalidPathError, InvalidValueError (see RFC 7644 §3.5.2).
  */
 export function applyPatch(
