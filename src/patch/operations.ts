@@ -82,15 +82,24 @@ export interface Envelope {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /**
+ * Most members an envelope or an operation may have for {@link readEnvelope}, whose check for a
+ * member spelled twice is quadratic: an object with more (never a well-formed message) takes the
+ * linear {@link checkedEnvelope}.
+ */
+const MAX_MEMBERS = 8
+
+/**
  * The envelope of a well-formed message, read without copying it: member names lower-cased one by
  * one, the shape checked by hand. Returns undefined for anything else (a member spelled twice, a
- * missing or mistyped member), which {@link checkedEnvelope} then rejects with its Ajv message;
- * what this accepts is exactly what that accepts (a property test checks it). Internal.
+ * missing or mistyped member, more than {@link MAX_MEMBERS} members), which {@link checkedEnvelope}
+ * then rejects with its Ajv message (or accepts, for many members); what this accepts is exactly
+ * what that accepts, with the same result (a property test checks it). Internal.
  */
 export function readEnvelope(body: Record<string, unknown>): Envelope | undefined {
   let schemas: unknown
   let operations: unknown
   const keys = Object.keys(body)
+  if (keys.length > MAX_MEMBERS) return undefined
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string
     const lower = key.toLowerCase()
@@ -110,6 +119,7 @@ export function readEnvelope(body: Record<string, unknown>): Envelope | undefine
     const raw: RawOperation = { op: '', path: undefined, hasValue: false, value: undefined }
     let op: unknown
     const names = Object.keys(o)
+    if (names.length > MAX_MEMBERS) return undefined
     for (let i = 0; i < names.length; i++) {
       const key = names[i] as string
       const lower = key.toLowerCase()

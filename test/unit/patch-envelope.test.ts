@@ -52,7 +52,7 @@ const envelope = fc
   })
 
 describe('PatchOp envelope without copies (RFC 7644 §3.5.2)', () => {
-  it('PAT-001, PAT-003: readEnvelope accepts exactly what lowerKeys + Ajv accepts, with the same result', () => {
+  it('PAT-001, PAT-003: readEnvelope accepts exactly what lowerKeys + Ajv accepts (objects of up to 8 members), with the same result', () => {
     let accepted = 0
     fc.assert(
       fc.property(envelope, (body) => {
@@ -75,6 +75,16 @@ describe('PatchOp envelope without copies (RFC 7644 §3.5.2)', () => {
       { numRuns: 3000 },
     )
     expect(accepted).toBeGreaterThan(300)
+  })
+
+  it('an object with many members takes the linear Ajv path, with the same result', () => {
+    const op: Record<string, unknown> = { op: 'replace', path: 'active', value: false }
+    for (let i = 0; i < 20_000; i++) op[`x${i}`] = i
+    const body = { schemas: [PATCH_OP], Operations: [op] }
+    expect(readEnvelope(body)).toBeUndefined()
+    const [parsed] = parsePatchRequest(users, body, LIMITS, true)
+    expect(parsed).toMatchObject({ op: 'replace', hasValue: true, value: false, pathText: 'active' })
+    expect(parsed!.path!.attribute).toBe(users.core.get('active'))
   })
 
   it('PAT-003: a member spelled twice is the Ajv path’s error', () => {
