@@ -22,19 +22,38 @@ let len = 0
 let depth = 0
 let maxDepth = 0
 
-/** `[ \t]`: the grammar's `ws`. */
-const isWs = (c: number): boolean => c === 0x20 || c === 0x09
-/** `[A-Za-z$]`: the first character of an attribute name. */
-const isNameStart = (c: number): boolean => ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) || c === 0x24
-/** `[A-Za-z0-9_$-]`: the grammar's `nameChar`. */
-const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2d
-/** `[A-Za-z0-9:._$-]`: the characters of an `attrPath`. */
-const isPathChar = (c: number): boolean => isNameChar(c) || c === 0x3a || c === 0x2e
-/** `[^ \t\r\n()[\]"]` (any code unit, so not past the end): the grammar's `bareChar`. */
-const isBareChar = (c: number): boolean =>
-  c === c && c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a && c !== 0x28 && c !== 0x29 && c !== 0x5b && c !== 0x5d && c !== 0x22
-const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39
-const isHex = (c: number): boolean => isDigit(c) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66)
+// Character classes of the ASCII range, one bit each (code units from 128 up, and NaN past the
+// end of the input, are in none of them; bareChar is handled apart).
+const WS = 1 // [ \t]: the grammar's `ws`
+const NAME_START = 2 // [A-Za-z$]: the first character of an attribute name
+const NAME_CHAR = 4 // [A-Za-z0-9_$-]: the grammar's `nameChar`
+const PATH_CHAR = 8 // [A-Za-z0-9:._$-]: the characters of an `attrPath`
+const DIGIT = 16 // [0-9]
+const HEX = 32 // [0-9a-fA-F]
+const NOT_BARE = 64 // [ \t\r\n()[\]"]: what `bareChar` excludes
+const CLASSES = new Uint8Array(128)
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c)
+  let k = 0
+  if (ch === ' ' || ch === '\t') k |= WS
+  if (/[A-Za-z$]/.test(ch)) k |= NAME_START
+  if (/[A-Za-z0-9_$-]/.test(ch)) k |= NAME_CHAR
+  if (/[A-Za-z0-9:._$-]/.test(ch)) k |= PATH_CHAR
+  if (/[0-9]/.test(ch)) k |= DIGIT
+  if (/[0-9a-fA-F]/.test(ch)) k |= HEX
+  if (' \t\r\n()[]"'.includes(ch)) k |= NOT_BARE
+  CLASSES[c] = k
+}
+const classOf = (c: number): number => (c < 128 ? (CLASSES[c] as number) : 0)
+
+const isWs = (c: number): boolean => (classOf(c) & WS) !== 0
+const isNameStart = (c: number): boolean => (classOf(c) & NAME_START) !== 0
+const isNameChar = (c: number): boolean => (classOf(c) & NAME_CHAR) !== 0
+const isPathChar = (c: number): boolean => (classOf(c) & PATH_CHAR) !== 0
+/** `[^ \t\r\n()[\]"]`, any code unit (so not past the end, where `c` is NaN): the grammar's `bareChar`. */
+const isBareChar = (c: number): boolean => (c < 128 ? ((CLASSES[c] as number) & NOT_BARE) === 0 : c === c)
+const isDigit = (c: number): boolean => (classOf(c) & DIGIT) !== 0
+const isHex = (c: number): boolean => (classOf(c) & HEX) !== 0
 
 /** Skip `ws*`; returns how many were skipped. */
 function skipWs(): number {

@@ -45,7 +45,7 @@ const filterFail: Fail = (detail, cause) => new InvalidFilterError(detail, cause
 const pathFail: Fail = (detail, cause) => new InvalidPathError(detail, cause === undefined ? undefined : { cause })
 
 function checkLimits(text: string, limits: FilterLimits | undefined, what: string): Required<FilterLimits> {
-  const l = { ...DEFAULT_FILTER_LIMITS, ...limits }
+  const l = limits === undefined ? DEFAULT_FILTER_LIMITS : { ...DEFAULT_FILTER_LIMITS, ...limits }
   if (text.length > l.maxLength) {
     throw new InvalidFilterError(`The ${what} is longer than the limit of ${l.maxLength} characters (maxLength)`)
   }
