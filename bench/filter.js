@@ -506,11 +506,11 @@ function render({ checks, parseRates, matchRates, chain, loadBefore }) {
     '² the hand-written predicate relative to scim2-parse-filter: where it is below 10×, the 10× match target is above what even hand-written JavaScript reaches on that filter.  ',
   )
   out.push(
-    '³ `parseFilterSyntaxUncached` (internal): the fast path or the grammar on every call, what a filter text seen for the first time costs; `parseFilter` and `parseFilterSyntax` return the cached, frozen tree for a text already parsed (a 512-entry LRU).  ',
+    '³ `parseFilterSyntaxUncached` (internal): the parser on every call, what a filter text seen for the first time costs; `parseFilter` and `parseFilterSyntax` return the cached, frozen tree for a text already parsed (a 512-entry LRU).  ',
   )
   out.push(
     '“ours `parseFilter`” is syntax + resolution against the User schema (what adapters receive); `parseFilterSyntax` is the grammar alone. ' +
-      'A bare `attr eq "string"` takes a regex fast path in both (no grammar run). The hand-written predicates lower-case with `toLowerCase()`; ours also NFC-normalises every value it compares.',
+      'Every filter here is parsed by the hand-written recursive-descent parser (src/filter/fast-parse.ts; the Peggy grammar stays the source of truth: the parser accepts exactly its language with identical trees, checked by property tests, and any input it declines, every error included, goes through the generated parser). The hand-written predicates lower-case with `toLowerCase()`; ours also NFC-normalises every value it compares.',
   )
   out.push('')
   return out.join('\n')

@@ -567,7 +567,7 @@ function render({ rows, members, loadBefore }) {
   )
   out.push('')
   out.push(
-    'Ours: `parsePatchRequest` (envelope, paths resolved against the schema) + `applyPatch` (a structuredClone of the stored attributes, the operations, type/mutability checks on every value, `assertRequired` on the result), ' +
+    'Ours: `parsePatchRequest` (envelope, paths resolved against the schema; a resolved path is cached per resource type and text) + `applyPatch` (copy on write: new lists and objects along the written path only, the rest shared with the frozen stored attributes; type/mutability checks on every value written, `assertRequired` on the result), ' +
       '`{ strict: false, strictSchema: false }`. scim-patch: `patchBodyValidation` + `scimPatch(resource, Operations, { mutateDocument: false })` (its own JSON copy; no schema). ' +
       "scimmy: `new SCIMMY.Messages.PatchOp(body).apply(new SCIMMY.Schemas.User|Group(resource, 'out'))` (User extended with EnterpriseUser), awaited; building the typed resource is part of its op, as in its `Resources.*.patch`. " +
       'Limit: `structuredClone` of the stored attributes and the mutation written by hand for that one message, no validation. Peers get the full representation (schemas, id, meta), ours and the limit the stored attributes. ' +

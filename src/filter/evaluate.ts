@@ -46,6 +46,17 @@ export function compileFilter(node: FilterNode): (resource: ScimResourceView) =>
   return (resource) => predicate(resource)
 }
 
+/**
+ * The filter of a valuePath on the complex `attribute` as a predicate over one of its elements:
+ * exactly what `compileFilter({ type: 'valuePath', attribute, filter })` tests on each element of
+ * a resource's value, without wrapping the element in a resource. Internal (PATCH value filters,
+ * RFC 7644 §3.5.2).
+ */
+export function compileElementFilter(attribute: AttributeInfo, filter: FilterNode): (element: unknown) => boolean {
+  const inner = compileNode(filter, attribute)
+  return (el) => el !== null && typeof el === 'object' && !Array.isArray(el) && inner(el)
+}
+
 function compileNode(node: FilterNode, scope: AttributeInfo | undefined): Predicate {
   switch (node.type) {
     case 'and': {

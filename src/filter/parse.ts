@@ -9,6 +9,7 @@ import type { CompiledResourceType } from '../schema/registry'
 import type { FilterNode, ParsedFilter, ParsedPath, PatchPath } from './ast'
 import { parse as peggyParse, SyntaxError as PeggySyntaxError } from './generated/parser'
 import { resolveChildPath, resolveFilter, resolveTopPath } from './resolve'
+import { fastParseFilter, fastParsePath } from './fast-parse'
 import { hasForbiddenChar } from '../http/strings'
 
 const debug = debugFactory('scim:filter')
@@ -44,7 +45,7 @@ const filterFail: Fail = (detail, cause) => new InvalidFilterError(detail, cause
 const pathFail: Fail = (detail, cause) => new InvalidPathError(detail, cause === undefined ? undefined : { cause })
 
 function checkLimits(text: string, limits: FilterLimits | undefined, what: string): Required<FilterLimits> {
-  const l = { ...DEFAULT_FILTER_LIMITS, ...limits }
+  const l = limits === undefined ? DEFAULT_FILTER_LIMITS : { ...DEFAULT_FILTER_LIMITS, ...limits }
   if (text.length > l.maxLength) {
     throw new InvalidFilterError(`The ${what} is longer than the limit of ${l.maxLength} characters (maxLength)`)
   }
@@ -146,40 +147,47 @@ export function parseFilterSyntax(text: string, limits?: FilterLimits): ParsedFi
 }
 
 /**
- * The grammar (or the `attr eq "string"` fast path) without the cache: what
- * {@link parseFilterSyntax} runs on a miss. Internal (the filter benchmark measures it).
+ * The grammar without the cache: what {@link parseFilterSyntax} runs on a miss. The hand-written
+ * parser of ./fast-parse (the same language and trees, checked against the generated parser by
+ * property tests) answers every filter it accepts; anything else, every error included, goes
+ * through the generated parser, so errors keep its messages and columns. Internal (the filter
+ * benchmark measures it).
  */
 export function parseFilterSyntaxUncached(text: string, limits?: FilterLimits): ParsedFilter {
   const l = checkLimits(text, limits, 'filter')
-  const simple = simpleEq(text)
-  if (simple) {
-    checkLiterals(simple, 'filter')
-    return simple
-  }
-  const tree = runParser(text, 'Filter', l.maxDepth, (err) => filterFail(syntaxDetail('filter', err), err)) as ParsedFilter
+  const tree =
+    fastParseFilter(text, l.maxDepth) ??
+    (runParser(text, 'Filter', l.maxDepth, (err) => filterFail(syntaxDetail('filter', err), err)) as ParsedFilter)
   checkTerms(tree, l, 'filter')
   return tree
 }
 
 /**
- * A bounded least-recently-used map (a `Map` keeps insertion order: a hit re-inserts its key,
- * the first key is the oldest). Only successful parses are stored, so hostile input that fails
- * costs a parse each time but cannot grow it; each key is at most `maxLength` characters.
+ * A bounded, approximately least-recently-used map (a `Map` keeps insertion order; the first key
+ * is the oldest and is evicted past `capacity`). A hit re-inserts its key only when at least
+ * `capacity / 2` keys were inserted since it was (most hits are then a plain lookup, no Map
+ * writes): an entry hit at least once every `capacity / 2` insertions is never evicted. Only successful
+ * parses are stored, so hostile input that fails costs a parse each time but cannot grow it;
+ * each key is at most `maxLength` characters. Internal (also the PATCH path cache of
+ * src/patch/operations.ts).
  */
-class Lru<V> {
-  private readonly map = new Map<string, V>()
+export class Lru<V> {
+  private readonly map = new Map<string, { value: V; at: number }>()
+  private inserted = 0
   constructor(private readonly capacity: number) {}
   get(key: string): V | undefined {
-    const v = this.map.get(key)
-    if (v !== undefined) {
+    const e = this.map.get(key)
+    if (e === undefined) return undefined
+    if (this.inserted - e.at >= this.capacity >> 1) {
       this.map.delete(key)
-      this.map.set(key, v)
+      e.at = ++this.inserted
+      this.map.set(key, e)
     }
-    return v
+    return e.value
   }
   set(key: string, value: V): void {
     this.map.delete(key)
-    this.map.set(key, value)
+    this.map.set(key, { value, at: ++this.inserted })
     if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string)
   }
   get size(): number {
@@ -202,8 +210,9 @@ const cacheKey = (text: string, l: Required<FilterLimits>): string => `${l.maxDe
  * Cached trees are shared between requests, so they are frozen: a caller that tried to change
  * one would throw instead of corrupting the next request. Resolved trees point at the
  * registry's `AttributeInfo`s, which are not ours to freeze (the `attribute` keys are skipped).
+ * Internal (also used by the PATCH path cache).
  */
-function freezeTree<T>(root: T): T {
+export function freezeTree<T>(root: T): T {
   const stack: unknown[] = [root]
   for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
     if (node === null || typeof node !== 'object' || Object.isFrozen(node)) continue
@@ -217,27 +226,6 @@ function freezeTree<T>(root: T): T {
 export function clearFilterCaches(): void {
   syntaxCache.clear()
   resolvedCaches = new WeakMap()
-}
-
-const SIMPLE_EQ = /^[ \t]*([A-Za-z$][A-Za-z0-9:._$-]*)[ \t]+[eE][qQ][ \t]+"((?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*)"[ \t]*$/
-const SIMPLE_TAIL = /^([A-Za-z$][A-Za-z0-9_$-]*)(?:\.([A-Za-z$][A-Za-z0-9_$-]*))?$/
-
-/**
- * Fast path for the lookup every IdP sends, `attrPath eq "string"`: the same tree the
- * grammar builds, without running the parser. Anything else returns undefined and takes the
- * grammar.
- */
-function simpleEq(text: string): ParsedFilter | undefined {
-  const m = SIMPLE_EQ.exec(text)
-  if (!m) return undefined
-  const pathText = m[1] as string
-  const colon = pathText.lastIndexOf(':')
-  const tail = SIMPLE_TAIL.exec(colon < 0 ? pathText : pathText.slice(colon + 1))
-  if (!tail || colon === 0) return undefined
-  const path: { text: string; name: string; uri?: string; sub?: string } = { text: pathText, name: tail[1] as string }
-  if (colon > 0) path.uri = pathText.slice(0, colon)
-  if (tail[2] !== undefined) path.sub = tail[2]
-  return { type: 'compare', path, op: 'eq', value: JSON.parse(`"${m[2] as string}"`) as string, valueKind: 'string' }
 }
 
 /**
@@ -296,15 +284,20 @@ function bracketSpan(text: string): [number, number] {
 export function parsePathSyntax(text: string, limits?: FilterLimits): ParsedPath {
   if (typeof text !== 'string' || /^[ \t\r\n]*$/.test(text)) throw new InvalidPathError('The path must not be empty')
   const l = checkLimits(text, limits, 'path')
-  const parsed = runParser(text, 'Path', l.maxDepth, (err) => {
+  const parsed = fastParsePath(text, l.maxDepth) ?? runPathParser(text, l.maxDepth)
+  if (parsed.filter) checkTerms(parsed.filter, l, 'path filter')
+  return parsed
+}
+
+/** The generated parser's `Path` rule, with syntax errors classified as in {@link parsePathSyntax}. */
+function runPathParser(text: string, maxDepth: number): ParsedPath {
+  return runParser(text, 'Path', maxDepth, (err) => {
     const [open, close] = bracketSpan(text)
     const at = err.location.start.offset
     return open >= 0 && at > open && at <= close
       ? filterFail(syntaxDetail('filter in path', err), err)
       : pathFail(syntaxDetail('path', err), err)
   }) as ParsedPath
-  if (parsed.filter) checkTerms(parsed.filter, l, 'path filter')
-  return parsed
 }
 
 /**

@@ -14,7 +14,7 @@
  */
 import { InvalidPathError, InvalidValueError, MutabilityError, NoTargetError, isScimError } from '../errors'
 import type { FilterNode, PatchPath } from '../filter/ast'
-import { compileFilter } from '../filter/evaluate'
+import { compileElementFilter } from '../filter/evaluate'
 import type { AttributeInfo, CompiledResourceType, ExtensionInfo } from '../schema/registry'
 import { assertRequired, type Attributes } from '../schema/resource'
 import { UNASSIGNED, deepEqual, normalisePrimary, parseElement, parseValue, sameValueKey, type ValueOptions } from '../schema/values'
@@ -48,8 +48,10 @@ interface State {
   touched: Set<string>
   /**
    * Copy on write: `attrs` starts as a shallow copy of the stored attributes, sharing every value
-   * with them. The first time an operation writes a top-level attribute (or an extension
-   * container) it gets its own deep copy, so a PATCH of `active` copies nothing else.
+   * with them; an extension container is copied (shallowly) the first time an operation writes
+   * into it, and these are its URNs. Values are never written in place: an operation builds a new
+   * list or object and copies only the elements it changes (see {@link primaryOnly}), so a PATCH
+   * of `active` copies nothing else and one that removes a member copies only the list.
    */
   owned: Set<string>
   /** The keys of the current operation's value that name an attribute, and those that name none. */
@@ -58,7 +60,9 @@ interface State {
 
 /**
  * Apply PATCH operations to a copy of `current` (writable attributes, canonical names); `current`
- * is never written, and the result shares the attributes no operation wrote with it.
+ * is never written, and the result shares with it every value no operation changed: attributes no
+ * operation wrote, and the unchanged elements of a multi-valued attribute one did (a member
+ * removed from a 100,000-member group copies the list, not the members). Treat both as immutable.
  * @throws MutabilityError, NoTargetError, InvalidPathError, InvalidValueError (see RFC 7644 §3.5.2).
  */
 export function applyPatch(
@@ -103,34 +107,40 @@ function peek(s: State, top: AttributeInfo): Record<string, unknown> | undefined
 
 /**
  * The object that holds a top-level attribute, for writing: the resource or its extension
- * container (created when `create`), owned by this PATCH, whose value of `top` is this PATCH's
- * own copy (see {@link State.owned}), so the stored attributes are never written.
+ * container (created when `create`), owned by this PATCH (see {@link State.owned}). Its value of
+ * `top` may still be shared with the stored attributes: callers replace it, never write into it.
  */
 function holder(s: State, top: AttributeInfo, create: boolean): Record<string, unknown> | undefined {
-  let h: Record<string, unknown>
-  if (!top.extension) h = s.attrs
-  else {
-    const c = s.attrs[top.schema]
-    if (!c) {
-      if (!create) return undefined
-      s.attrs[top.schema] = h = {}
-      s.owned.add(top.schema)
-    } else if (typeof c !== 'object') return c as Record<string, unknown>
-    else {
-      if (!s.owned.has(top.schema)) {
-        s.attrs[top.schema] = { ...(c as Record<string, unknown>) }
-        s.owned.add(top.schema)
-      }
-      h = s.attrs[top.schema] as Record<string, unknown>
-    }
+  if (!top.extension) return s.attrs
+  const c = s.attrs[top.schema]
+  if (!c) {
+    if (!create) return undefined
+    const h: Record<string, unknown> = {}
+    s.attrs[top.schema] = h
+    s.owned.add(top.schema)
+    return h
   }
-  const key = top.extension ? `${top.schema}:${top.def.name}` : top.def.name
-  if (!s.owned.has(key)) {
-    s.owned.add(key)
-    const v = h[top.def.name]
-    if (typeof v === 'object' && v !== null) h[top.def.name] = structuredClone(v)
-  }
+  if (typeof c !== 'object') return c as Record<string, unknown>
+  if (s.owned.has(top.schema)) return c as Record<string, unknown>
+  const h = { ...(c as Record<string, unknown>) }
+  s.attrs[top.schema] = h
+  s.owned.add(top.schema)
   return h
+}
+
+/**
+ * Leave one `primary: true` in `list` (a list this PATCH owns, whose elements may be shared with
+ * the stored attributes): the `winner`, else the last one. Elements that change are replaced by
+ * copies, never written (RFC 7643 §2.4: primary at most once).
+ */
+function primaryOnly(list: Element[], winner?: Element): void {
+  let last = winner
+  if (!last) for (const v of list) if (v['primary'] === true) last = v
+  if (!last) return
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i] as Element
+    if (v !== last && v['primary'] === true) list[i] = { ...v, primary: false }
+  }
 }
 
 function checkWritable(info: AttributeInfo, sub?: AttributeInfo): void {
@@ -304,9 +314,10 @@ function topLevelOp(s: State, op: 'add' | 'replace' | 'remove', info: AttributeI
     }
     if (info.def.type === 'complex') {
       const winner = lastPrimary(incoming as Element[])
-      const kept = winner && list.find((x) => sameValue(info, x, winner))
-      if (kept) (kept as Element)['primary'] = true
-      normalisePrimary(list as Element[], kept as Element | undefined) // PAT-015
+      const at = winner ? list.findIndex((x) => sameValue(info, x, winner)) : -1
+      let kept: Element | undefined
+      if (at >= 0) list[at] = kept = { ...(list[at] as Element), primary: true }
+      primaryOnly(list as Element[], kept) // PAT-015
     }
     target[name] = list
     return
@@ -356,19 +367,24 @@ function subAttributeOp(s: State, op: 'add' | 'replace' | 'remove', sub: Attribu
   }
   const current = h[parent.def.name]
   if (parent.def.multiValued) {
-    const list = Array.isArray(current) ? (current as Element[]) : []
-    if (list.length === 0) {
+    const stored = Array.isArray(current) ? (current as Element[]) : []
+    if (stored.length === 0) {
       if (parsed !== UNASSIGNED) h[parent.def.name] = [{ [name]: parsed }]
       return
     }
-    list.forEach(edit)
+    // Every element changes: each is copied, then edited.
+    const list = stored.map((el) => {
+      const copy = { ...el }
+      edit(copy)
+      return copy
+    })
     const kept = list.filter((el) => Object.keys(el).length > 0 && (name !== 'value' || op !== 'remove'))
     if (kept.length > 0) h[parent.def.name] = kept
     else delete h[parent.def.name]
     if (name === 'primary' && parsed === true) normalisePrimary(kept)
     return
   }
-  const el: Element = typeof current === 'object' && current !== null ? (current as Element) : {}
+  const el: Element = typeof current === 'object' && current !== null ? { ...(current as Element) } : {}
   edit(el)
   if (Object.keys(el).length > 0) h[parent.def.name] = el
   else delete h[parent.def.name]
@@ -387,6 +403,20 @@ function deriveElement(filter: FilterNode): Element | undefined {
   return out
 }
 
+/**
+ * Compiled value filters, per resolved filter node: parsed paths are cached (parsePatchRequest),
+ * so the same `emails[type eq "work"]` compiles once, not once per request.
+ */
+const elementTests = new WeakMap<FilterNode, { attr: AttributeInfo; test: (element: unknown) => boolean }>()
+
+function elementTest(attr: AttributeInfo, filter: FilterNode): (element: unknown) => boolean {
+  const hit = elementTests.get(filter)
+  if (hit && hit.attr === attr) return hit.test
+  const test = compileElementFilter(attr, filter)
+  elementTests.set(filter, { attr, test })
+  return test
+}
+
 function valuePathOp(
   s: State,
   op: 'add' | 'replace' | 'remove',
@@ -402,12 +432,8 @@ function valuePathOp(
   const list: Element[] = attr.def.multiValued
     ? Array.isArray(current) ? [...(current as Element[])] : []
     : current !== undefined && current !== null ? [current as Element] : []
-  const test = compileFilter({ type: 'valuePath', attribute: attr, filter })
-  const wrap = (el: Element): Record<string, unknown> => {
-    const inner = { [name]: attr.def.multiValued ? [el] : el }
-    return attr.extension ? { [attr.schema]: inner } : inner
-  }
-  const matched = list.filter((el) => test(wrap(el)))
+  const test = elementTest(attr, filter)
+  const matched = list.filter(test)
   // A Set, not matched.includes(): a filter matching most of a 100,000-member group stays linear.
   const isMatch = new Set<Element>(matched)
   let result = list
@@ -449,7 +475,7 @@ function valuePathOp(
       })
       if (sub.def.name === 'primary' && parsed === true) {
         const winner = result.filter((_el, i) => isMatch.has(list[i] as Element)).pop()
-        normalisePrimary(result, winner)
+        primaryOnly(result, winner)
       }
     }
   } else {
@@ -477,7 +503,7 @@ function valuePathOp(
       result = list.map((el) => (isMatch.has(el) ? (op === 'replace' ? { ...(parsed as Element) } : { ...el, ...(parsed as Element) }) : el))
     }
     if (parsed !== UNASSIGNED && (parsed as Element)['primary'] === true) {
-      normalisePrimary(result, result.filter((_el, i) => isMatch.has(list[i] as Element) || i >= list.length).pop())
+      primaryOnly(result, result.filter((_el, i) => isMatch.has(list[i] as Element) || i >= list.length).pop())
     }
   }
   if (!h) return

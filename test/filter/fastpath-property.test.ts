@@ -1,8 +1,9 @@
 /**
- * The `attr eq "string"` fast path and the parse cache against the grammar (FLT-001, FLT-004,
- * FLT-062; RFC 7644 §3.4.2.2): for every generated input near the fast path's shape, the result
- * of `parseFilterSyntax` (fast path, cache) is the tree the generated Peggy parser builds, or both
- * reject it.
+ * The hand-written parser (src/filter/fast-parse.ts) and the parse cache against the grammar
+ * (FLT-001, FLT-004, FLT-062; RFC 7644 §3.4.2.2) on the `attr eq "string"` shape IdPs send most:
+ * for every generated input near it, the result of `parseFilterSyntax` (hand-written parser,
+ * cache) is the tree the generated Peggy parser builds, or both reject it. Compound filters and
+ * paths: fastpath-compound.test.ts.
  */
 import fc from 'fast-check'
 import { parseFilterSyntax } from '../../src/filter'
@@ -42,7 +43,7 @@ function outcome(f: () => unknown): Outcome {
   }
 }
 
-describe('fast path and cache agree with the grammar (RFC 7644 §3.4.2.2)', () => {
+describe('hand-written parser and cache agree with the grammar (RFC 7644 §3.4.2.2)', () => {
   it('FLT-001: the same tree as the generated parser for every generated input, or both reject it', () => {
     let accepted = 0
     fc.assert(
@@ -65,7 +66,7 @@ describe('fast path and cache agree with the grammar (RFC 7644 §3.4.2.2)', () =
       }),
       { numRuns: 3000 },
     )
-    // The generator reaches the fast path's accepting side, not only rejections.
+    // The generator reaches the accepting side, not only rejections.
     expect(accepted).toBeGreaterThan(300)
   })
 })

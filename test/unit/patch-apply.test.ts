@@ -69,7 +69,18 @@ const U3: Attributes = {
 const G1: Attributes = { displayName: 'Tour Guides', members: [{ value: U1ID }, { value: U2ID }] }
 const G2: Attributes = { displayName: 'Employees' }
 
-const FIXTURES = { U1, U2, U3, G1, G2 }
+/**
+ * PAT-011: applyPatch never writes the stored attributes (it copies on write and shares the rest):
+ * every fixture is deep-frozen, so any write into one throws in every test of this file.
+ */
+function deepFrozen<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v)
+    for (const x of Object.values(v)) deepFrozen(x)
+  }
+  return v
+}
+const FIXTURES = deepFrozen({ U1, U2, U3, G1, G2 })
 type Fixture = keyof typeof FIXTURES
 const rtOf = (f: Fixture): RT => (f.startsWith('G') ? groups : users)
 const idOf = (f: Fixture): string => ({ U1: U1ID, U2: U2ID, U3: U3ID, G1: 'g1', G2: 'g2' })[f]
