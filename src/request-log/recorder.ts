@@ -39,6 +39,13 @@ export interface RequestLogOptions<Ctx = unknown> {
    * (a write per request would cost a commit each). Default 200; `flush()` writes at once.
    */
   flushIntervalMs?: number
+  /**
+   * Entries of requests that were not authenticated (401s, public discovery) kept per minute, in this
+   * process; more are dropped (counted in `dropped`). Anyone can send those, and retention counts
+   * entries of every tenant together: a flood of them must not push the tenants' own requests
+   * out of the log. Default 60; 0 keeps none.
+   */
+  unauthenticatedPerMinute?: number
   /** The clock (epoch ms). Default `Date.now`; inject one in tests. */
   now?: () => number
 }
@@ -123,6 +130,9 @@ export class RequestRecorder implements RequestLogControl {
   readonly #delay: number
   #lastPrune = -Infinity
   #dropped = 0
+  readonly #anonymousPerMinute: number
+  /** Token bucket of {@link RequestLogOptions.unauthenticatedPerMinute}. */
+  #anonymous: { tokens: number; at: number }
   #queuedBytes = 0
 
   constructor(options: RequestLogOptions<unknown>) {
@@ -145,6 +155,10 @@ export class RequestRecorder implements RequestLogControl {
         return typeof t === 'string' ? t : undefined
       })
     this.#now = options.now ?? Date.now
+    const perMinute = options.unauthenticatedPerMinute ?? 60
+    if (!Number.isInteger(perMinute) || perMinute < 0) throw new TypeError('scimRouter options: requestLog.unauthenticatedPerMinute must be a non-negative integer')
+    this.#anonymousPerMinute = perMinute
+    this.#anonymous = { tokens: perMinute, at: this.#now() }
     this.#delay = options.flushIntervalMs ?? 200
     if (!Number.isInteger(this.#delay) || this.#delay < 0) throw new TypeError('scimRouter options: requestLog.flushIntervalMs must be a non-negative integer')
   }
@@ -158,7 +172,22 @@ export class RequestRecorder implements RequestLogControl {
     return new RequestTrace(this, req, res, this.#now())
   }
 
+  /** One more entry of a request that was not authenticated may be kept now. */
+  #anonymousAllowed(): boolean {
+    const b = this.#anonymous
+    const now = this.#now()
+    b.tokens = Math.min(this.#anonymousPerMinute, b.tokens + ((now - b.at) / 60_000) * this.#anonymousPerMinute)
+    b.at = now
+    if (b.tokens < 1) return false
+    b.tokens -= 1
+    return true
+  }
+
   queue(trace: RequestTrace, req: IncomingMessage, status: number, body: unknown, size = 0): void {
+    if (!trace.authenticated && !this.#anonymousAllowed()) {
+      this.#dropped++
+      return
+    }
     if (this.#queue.length >= MAX_QUEUE || this.#queuedBytes + size > MAX_QUEUE_BYTES) {
       this.#dropped++
       log('queue full: request log entry dropped (%d so far)', this.#dropped)

@@ -156,6 +156,22 @@ describe('requestLog option (issue 15)', () => {
     expect(left.length).toBe(1) // everything older than maxAgeMs went
   })
 
+  it('requests that were not authenticated are kept at most unauthenticatedPerMinute (a 401 flood cannot push tenants out of the log)', async () => {
+    let now = Date.parse('2026-05-01T00:00:00Z')
+    const t = await setup({ unauthenticatedPerMinute: 3, now: () => now })
+    for (let i = 0; i < 10; i++) expect((await t.agent.get('/scim/v2/Users').set('Authorization', 'Bearer wrong')).status).toBe(401)
+    await t.send('get', '/Users') // authenticated: always kept
+    let entries = await t.entries()
+    expect(entries.filter((e) => e.status === 401)).toHaveLength(3)
+    expect(entries.filter((e) => e.status === 200)).toHaveLength(1)
+    expect(t.router.requestLog!.dropped).toBe(7)
+    now += 20_000 // a third of a minute refills one
+    for (let i = 0; i < 3; i++) await t.agent.get('/scim/v2/Users').set('Authorization', 'Bearer wrong')
+    entries = await t.entries()
+    expect(entries.filter((e) => e.status === 401)).toHaveLength(4)
+    expect(() => scimRouter(defaultAdapter(), { authenticate: bearerToken(TOKEN), requestLog: { store: t.store, unauthenticatedPerMinute: -1 } })).toThrow(TypeError)
+  })
+
   it('resourceHistory: a user history in order — requests (incl. the Group PATCH adding it) and events with their delivery state', async () => {
     let fail = true
     const t = await setup(
