@@ -4,7 +4,8 @@
  * `/Me` run exactly the same code as single requests.
  * @module
  */
-import type { CursorListQuery, ListQuery, SortSpec, StoredResource } from '../adapter'
+import type { CursorListQuery, CursorListResult, ListQuery, SortSpec, StoredResource } from '../adapter'
+import { keysetPage } from '../keyset'
 import { CursorCodec, cursorError, principalIdentity } from '../cursor'
 import { InvalidCursorError, InvalidFilterError, InvalidValueError, NotFoundError, ScimError, SensitiveError, TooManyError, isScimError } from '../errors'
 import { deriveEvents, leftGroupEvents, type ScimEvent } from '../events'
@@ -116,7 +117,10 @@ export async function runQuery(svc: Service, call: Call, rt: CompiledResourceTyp
   }
 }
 
-/** One page of one resource type: pushed down to the adapter, or evaluated here when it cannot. */
+/**
+ * One page of one resource type: pushed down to the adapter, or filtered and sorted here over the
+ * candidates it can select when it cannot (`canFilter` / `canSort` false).
+ */
 export async function fetchPage(
   svc: Service,
   call: Call,
@@ -130,9 +134,80 @@ export async function fetchPage(
   const query: ListQuery = { resourceType: rt.name, startIndex, count, signal: call.deadline.signal }
   if (sort) query.sort = sort
   if (omit) query.omit = omit
-  if (filter && svc.adapter.canFilter && !svc.adapter.canFilter(filter, rt.name)) return residualQuery(svc, call, rt, filter, query)
+  const filterHere = filter !== undefined && !adapterFilters(svc, rt, filter)
+  const sortHere = sort !== undefined && !adapterSorts(svc, rt, sort)
+  if (filterHere || sortHere) {
+    const matches = await scanMatches(svc, call, rt, filter, filterHere)
+    if (sort) {
+      const cmp = compareForSort(sort.attribute, sort.order)
+      matches.sort((a, b) => cmp(a.view, b.view))
+    }
+    const from = startIndex - 1
+    return { resources: matches.slice(from, from + count).map((m) => m.stored), totalResults: matches.length }
+  }
   if (filter) query.filter = filter
   return svc.adapter.list(query, call.ctx)
+}
+
+/** Whether the adapter evaluates `filter` itself (`canFilter` absent or true). */
+function adapterFilters(svc: Service, rt: CompiledResourceType, filter: FilterNode): boolean {
+  return !svc.adapter.canFilter || svc.adapter.canFilter(filter, rt.name)
+}
+
+/** Whether the adapter orders by `sort` itself (`canSort` absent or true). */
+function adapterSorts(svc: Service, rt: CompiledResourceType, sort: SortSpec): boolean {
+  return !svc.adapter.canSort || svc.adapter.canSort(sort, rt.name)
+}
+
+/** A resource read for evaluation here, with its evaluation view. */
+interface Match {
+  stored: StoredResource
+  view: Record<string, unknown>
+}
+
+/**
+ * Every resource matching `filter`, in the adapter's default order, read in pages over at most
+ * `scanLimit` resources (CONVENTIONS §4). With `residual` the conjuncts the adapter can evaluate are
+ * pushed down and the rest is evaluated here (issue 3, item 5); otherwise the adapter evaluates the
+ * whole filter and only the order is decided here.
+ * @throws TooManyError when more than `scanLimit` resources would be read.
+ */
+async function scanMatches(svc: Service, call: Call, rt: CompiledResourceType, filter: FilterNode | undefined, residual: boolean): Promise<Match[]> {
+  let pushdown = filter
+  let test: ((view: Record<string, unknown>) => boolean) | undefined
+  if (filter && residual) {
+    const conjuncts = filter.type === 'and' ? filter.filters : [filter]
+    const canFilter = svc.adapter.canFilter?.bind(svc.adapter)
+    const pushed = canFilter ? conjuncts.filter((f) => canFilter(f, rt.name)) : []
+    const residue = conjuncts.filter((f) => !pushed.includes(f))
+    pushdown = pushed.length === 0 ? undefined : pushed.length === 1 ? pushed[0] : { type: 'and', filters: pushed }
+    test = compileFilter(residue.length === 1 ? (residue[0] as FilterNode) : { type: 'and', filters: residue })
+  }
+  const limit = svc.options.scanLimit
+  const tooMany = (): TooManyError =>
+    residual
+      ? new TooManyError(`The filter cannot be evaluated by storage and would scan more than ${limit} resources; narrow it`)
+      : new TooManyError(`The sort cannot be done by storage and would sort more than ${limit} resources in memory; narrow the filter`)
+  const matches: Match[] = []
+  let scanned = 0
+  let chunk = 500 // a first page tells how many there are; the rest is read at once
+  for (;;) {
+    const scan: ListQuery = { resourceType: rt.name, startIndex: scanned + 1, count: chunk, signal: call.deadline.signal }
+    if (pushdown) scan.filter = pushdown
+    const page = await svc.adapter.list(scan, call.ctx)
+    if (page.totalResults > limit) throw tooMany()
+    for (const stored of page.resources) {
+      const view = toView(rt, checkStored(stored))
+      if (!test || test(view)) matches.push({ stored, view })
+    }
+    scanned += page.resources.length
+    if (scanned > limit) throw tooMany()
+    // A store may answer fewer than asked (a page-size cap): read on from where it stopped until
+    // `totalResults` is reached; only an empty page (nothing more to read) ends the scan early.
+    if (page.resources.length === 0 || scanned >= page.totalResults) break
+    chunk = Math.max(1, Math.min(limit + 1, page.totalResults) - scanned)
+  }
+  return matches
 }
 
 /** RFC 9865 cursor paging. */
@@ -147,7 +222,7 @@ async function cursorQuery(
   const codec = svc.cursor as CursorCodec
   const adapter = svc.adapter as Required<Pick<typeof svc.adapter, 'listByCursor'>> & typeof svc.adapter
   if (params.startIndex !== undefined) throw new InvalidValueError(`'startIndex' and 'cursor' cannot be combined (RFC 9865 §2.4)`)
-  if (filter && adapter.canFilter && !adapter.canFilter(filter, rt.name)) {
+  if (filter && !adapterFilters(svc, rt, filter)) {
     throw new InvalidFilterError('This filter cannot be used with cursor pagination on this service provider; use index pagination')
   }
   const rawCount = parseInteger('count', params.count)
@@ -160,11 +235,18 @@ async function cursorQuery(
   const caller = CursorCodec.digest([typeof tenant === 'string' ? tenant : null, principalIdentity(call.principal)])
   if (params.cursor !== '' && !/^[A-Za-z0-9._~-]+$/.test(params.cursor as string)) throw new InvalidCursorError()
   const inner = params.cursor === '' ? undefined : codec.decode(params.cursor as string, { query, count, caller })
-  const q: CursorListQuery = { resourceType: rt.name, count, signal: call.deadline.signal }
-  if (filter) q.filter = filter
-  if (sort) q.sort = sort
-  if (inner !== undefined) q.cursor = inner
-  const result = await adapter.listByCursor(q, call.ctx)
+  let result: CursorListResult
+  if (sort && !adapterSorts(svc, rt, sort)) {
+    // The store cannot order by it: keyset pages over the candidates sorted here (RFC 9865).
+    const { page, ...cursors } = keysetPage(await scanMatches(svc, call, rt, filter, false), sort, count, inner)
+    result = { resources: page.map((m) => m.stored), ...cursors }
+  } else {
+    const q: CursorListQuery = { resourceType: rt.name, count, signal: call.deadline.signal }
+    if (filter) q.filter = filter
+    if (sort) q.sort = sort
+    if (inner !== undefined) q.cursor = inner
+    result = await adapter.listByCursor(q, call.ctx)
+  }
   const resources = result.resources.slice(0, count).map((r) => renderResource(rt, checkStored(r), call.render, projection))
   const body: Record<string, unknown> = { schemas: [LIST_RESPONSE] }
   if (result.totalResults !== undefined) body['totalResults'] = result.totalResults
@@ -176,48 +258,6 @@ async function cursorQuery(
   }
   body['Resources'] = resources
   return { status: 200, body }
-}
-
-/** Evaluate a filter the adapter cannot, over at most `scanLimit` resources (CONVENTIONS §4). */
-async function residualQuery(
-  svc: Service,
-  call: Call,
-  rt: CompiledResourceType,
-  filter: FilterNode,
-  query: ListQuery,
-): Promise<{ resources: StoredResource[]; totalResults: number }> {
-  // Push down the conjuncts storage can evaluate; evaluate the residue here (issue 3, item 5).
-  const conjuncts = filter.type === 'and' ? filter.filters : [filter]
-  const canFilter = svc.adapter.canFilter?.bind(svc.adapter)
-  const pushed = canFilter ? conjuncts.filter((f) => canFilter(f, rt.name)) : []
-  const residue = conjuncts.filter((f) => !pushed.includes(f))
-  const pushdown: FilterNode | undefined = pushed.length === 0 ? undefined : pushed.length === 1 ? pushed[0] : { type: 'and', filters: pushed }
-  const test = compileFilter(residue.length === 1 ? (residue[0] as FilterNode) : { type: 'and', filters: residue })
-  const matches: { stored: StoredResource; view: Record<string, unknown> }[] = []
-  const chunk = 500
-  let scanned = 0
-  for (;;) {
-    const scan: ListQuery = { resourceType: rt.name, startIndex: scanned + 1, count: chunk, signal: call.deadline.signal }
-    if (pushdown) scan.filter = pushdown
-    const page = await svc.adapter.list(scan, call.ctx)
-    for (const stored of page.resources) {
-      const view = toView(rt, checkStored(stored))
-      if (test(view)) matches.push({ stored, view })
-    }
-    scanned += page.resources.length
-    if (scanned > svc.options.scanLimit) {
-      throw new TooManyError(`The filter cannot be evaluated by storage and would scan more than ${svc.options.scanLimit} resources; narrow it`)
-    }
-    // A store may answer fewer than `chunk` (a page-size cap): read on from where it stopped until
-    // `totalResults` is reached; only an empty page (nothing more to read) ends the scan early.
-    if (page.resources.length === 0 || scanned >= page.totalResults) break
-  }
-  if (query.sort) {
-    const cmp = compareForSort(query.sort.attribute, query.sort.order)
-    matches.sort((a, b) => cmp(a.view, b.view))
-  }
-  const from = query.startIndex - 1
-  return { resources: matches.slice(from, from + query.count).map((m) => m.stored), totalResults: matches.length }
 }
 
 /**
