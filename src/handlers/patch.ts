@@ -14,7 +14,9 @@ import { checkStored, validateAttributes, type Call, type Reply, type Service } 
 import { memberChangeEvents } from '../events'
 import type { ModifyMembersResult } from '../adapter'
 import { memberPlan, type MemberPlan } from '../patch/members'
-import { mustGet, projectionOf, resourceHeaders, updateWithRetry } from './resources'
+import { mustGet } from '../storage/read'
+import { updateWithRetry } from '../storage/write'
+import { projectionOf, resourceHeaders } from './reply'
 import { checkEmailDomains } from './guards'
 
 /**
