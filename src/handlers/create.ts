@@ -1,15 +1,14 @@
 /**
- * POST /{Type} (RFC 7644 §3.3).
+ * POST /{Type} (RFC 7644 §3.3): parse the body, check the required attributes, create through the
+ * write path (`storage/write.ts`), render 201.
  * @module
  */
-import type { StoredResource } from '../adapter'
 import { requireObject } from '../http/body'
 import type { CompiledResourceType } from '../schema/registry'
 import { renderResource } from '../schema/render'
 import { assertRequired, parseResourceBody } from '../schema/resource'
-import { checkStored, uniqueFor, validateAttributes, type Call, type Reply, type Service } from '../service'
-import { changeEvents } from '../storage/write'
-import { checkEmailDomains, withSeat } from './guards'
+import type { Call, Reply, Service } from '../service'
+import { writeCreate } from '../storage/write'
 import { projectionOf, resourceHeaders, sentPaths } from './reply'
 
 /** POST /{Type} (RFC 7644 §3.3). */
@@ -17,14 +16,6 @@ export async function createResource(svc: Service, call: Call, rt: CompiledResou
   const projection = projectionOf(rt, call.query)
   const attrs = parseResourceBody(rt, requireObject(call.body), svc.options)
   assertRequired(rt, attrs)
-  validateAttributes(svc, rt, attrs)
-  checkEmailDomains(svc, rt, attrs)
-  const rec = svc.delivery.recorder()
-  const events = rec.query((s: StoredResource) => changeEvents(call, rt, s.id, null, s))
-  const created = await withSeat(svc, call, rt, () =>
-    call.deadline.write((signal) => svc.adapter.create({ resourceType: rt.name, attributes: attrs, unique: uniqueFor(svc, rt), signal, ...events }, call.ctx)),
-  )
-  const stored = checkStored(created)
-  await rec.committed(stored)
+  const stored = await writeCreate(svc, call, rt, attrs)
   return { status: 201, body: renderResource(rt, stored, call.render, projection, sentPaths(rt, attrs)), headers: resourceHeaders(call, rt, stored) }
 }

@@ -6,7 +6,7 @@ import type { CompiledResourceType } from '../schema/registry'
 import { omittedAttributes, renderResource } from '../schema/render'
 import type { Call, Reply, Service } from '../service'
 import { mustGet } from '../storage/read'
-import { etagMatches, parseEtags } from './conditional'
+import { etagMatches, parseEtags } from '../storage/conditions'
 import { projectionOf, resourceHeaders } from './reply'
 
 /** GET /{Type}/{id} (RFC 7644 §3.4.1); `If-None-Match` → 304 (RFC 7644 §3.14). */

@@ -9,6 +9,7 @@ import type { CompiledResourceType } from '../schema/registry'
 import { compileProjection, etagOf, locationOf, type Projection } from '../schema/render'
 import type { Attributes } from '../schema/resource'
 import type { Call } from '../service'
+import type { Conditions } from '../storage/conditions'
 
 /** Headers of a single-resource response. */
 export function resourceHeaders(call: Call, rt: CompiledResourceType, stored: StoredResource): Record<string, string> {
@@ -30,4 +31,9 @@ export function sentPaths(rt: CompiledResourceType, attrs: Attributes): Set<stri
     else out.add(key)
   }
   return out
+}
+
+/** The conditional headers of a write request (checked by the write path on the version it reads). */
+export function conditionsOf(call: Call): Conditions {
+  return { ifMatch: call.headers['if-match'], ifNoneMatch: call.headers['if-none-match'] }
 }
