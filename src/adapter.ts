@@ -372,7 +372,7 @@ export interface ScimAdapter<Ctx = unknown> {
    * Query resources. Apply `filter` (the router has resolved it against the schema), `sort`, and
    * return the page `[startIndex, startIndex + count)` plus the true `totalResults`.
    * If `canFilter` is implemented and returns false for a filter, the router does not pass that
-   * filter here and evaluates it in memory instead.
+   * filter here and evaluates it in memory instead; likewise `sort` when `canSort` returns false.
    * @throws TooManyError when the query is over the adapter's processing limit.
    */
   list(query: ListQuery, ctx: Ctx): Promise<ListResult>
@@ -416,6 +416,17 @@ export interface ScimAdapter<Ctx = unknown> {
    * evaluates it in memory with the same semantics as `compileFilter`.
    */
   canFilter?(filter: FilterNode, resourceType: string): boolean
+  /**
+   * Optional: whether `list` (and `listByCursor`) can order by this sort itself. Absent means
+   * "every sort". When false, the router lists the (filtered) candidates without the sort, in
+   * pages up to its scan limit (more is 400 tooMany), and sorts and pages them in memory with
+   * `compareForSort` (RFC 7644 §3.4.2.3); cursor pages are then keyset pages over that order.
+   * Answer false for attributes the store cannot order by with SCIM's semantics, e.g. the derived
+   * `groups.display` or an attribute kept in a JSON column.
+   * @example
+   * canSort: (sort) => sort.attribute.path === 'userName' || sort.attribute.path === 'meta.created'
+   */
+  canSort?(sort: SortSpec, resourceType: string): boolean
   /** Optional capabilities advertised through `/ServiceProviderConfig`. */
   capabilities?: AdapterCapabilities
   /**
@@ -427,7 +438,11 @@ export interface ScimAdapter<Ctx = unknown> {
 
 /** What an adapter supports beyond the required methods. */
 export interface AdapterCapabilities {
-  /** `list` honours {@link ListQuery.sort}. Default true. */
+  /**
+   * `list` honours {@link ListQuery.sort}. Default true. False: `sortBy` is ignored and
+   * `/ServiceProviderConfig` says sorting is unsupported; to have the router sort in memory
+   * instead, leave this true and answer false from {@link ScimAdapter.canSort}.
+   */
   sort?: boolean
   /** The adapter stores passwords (hashed), so password changes reach it. Default false. */
   changePassword?: boolean
@@ -448,7 +463,7 @@ export function assertAdapter(adapter: unknown): asserts adapter is ScimAdapter<
   if (missing.length > 0) {
     throw new TypeError(`scimRouter(adapter): adapter is missing method(s) ${missing.join(', ')} (see ScimAdapter in scim-router)`)
   }
-  for (const name of ['canFilter', 'listByCursor', 'modifyMembers']) {
+  for (const name of ['canFilter', 'canSort', 'listByCursor', 'modifyMembers']) {
     const fn = (adapter as Record<string, unknown>)[name]
     if (fn !== undefined && typeof fn !== 'function') throw new TypeError(`scimRouter(adapter): adapter.${name} must be a function when present`)
   }

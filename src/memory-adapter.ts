@@ -21,6 +21,7 @@ import type {
   ListResult,
   ReplaceQuery,
   ScimAdapter,
+  SortSpec,
   StoredResource,
   UniqueConstraint,
   OutboxEvents,
@@ -254,6 +255,11 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const e = t.byId.get(q.id)
     if (!e || e.resourceType !== q.resourceType) return null
     return this.#export(t, e, q.omit ? new Set(q.omit) : undefined)
+  }
+
+  /** Always true: `list` and `listByCursor` sort by any attribute with `compareForSort`. */
+  canSort(_sort: SortSpec, _resourceType: string): boolean {
+    return true
   }
 
   async list(q: ListQuery, ctx: Ctx): Promise<ListResult> {

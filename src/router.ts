@@ -15,16 +15,11 @@ import { runWithDeadline } from './deadline'
 import { EventDelivery, resolveDelivery, type EventDeliveryOptions, type ScimEvents } from './delivery'
 import type { EventHandler } from './events'
 import { discovery } from './handlers/discovery'
-import {
-  createResource,
-  deleteResource,
-  getResource,
-  listResources,
-  parseSearchRequest,
-  queryParams,
-  replaceResource,
-  searchResources,
-} from './handlers/resources'
+import { createResource } from './handlers/create'
+import { deleteResource } from './handlers/delete'
+import { getResource } from './handlers/get'
+import { listResources, parseSearchRequest, queryParams, searchResources } from './handlers/list'
+import { replaceResource } from './handlers/replace'
 import { rootQuery } from './handlers/root'
 import { patchResource } from './handlers/patch'
 import { readJsonBody, requireObject } from './http/body'

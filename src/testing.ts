@@ -13,7 +13,8 @@
  * property test: seeded random resources and ~150 random filters over every operator, `and`/`or`/
  * `not`, valuePaths, `pr`, multi-valued sub-attributes, extension attributes and dateTimes, where
  * the adapter's `list` must return exactly what `compileFilter` selects over the same resources
- * (filters for which `canFilter` answers false are skipped, as the router would not pass them).
+ * (filters for which `canFilter` answers false are skipped, as the router would not pass them; so
+ * are sorts for which `canSort` answers false).
  * Strings must round-trip exactly as sent (no NFC on write) while comparisons still match
  * after NFC. When the adapter implements `listByCursor` (RFC 9865): cursor pages cover every match
  * exactly once in the `list` order (default and sorted, with filters), inserts and deletes
@@ -420,6 +421,7 @@ export function describeAdapterConformance<Ctx = unknown>(
           assert.ok(resolved?.kind === 'attribute')
           for (const order of ['ascending', 'descending'] as const) {
             const sort: SortSpec = { attribute: resolved.info, order }
+            if (a.canSort && !a.canSort(sort, 'User')) continue // the router sorts this one in memory
             const cmp = compareForSort(sort.attribute, order)
             const expected = all.map((r) => toView(USERS, r)).sort(cmp).map((v) => v['id'])
             const got = await listAll(a, A, 'User', { sort })
@@ -427,6 +429,34 @@ export function describeAdapterConformance<Ctx = unknown>(
             const page = await a.list({ resourceType: 'User', startIndex: 4, count: 5, sort }, A)
             same(ids(page.resources), expected.slice(3, 8), `sortBy=${path} ${order}, page 4..8`)
             assert.equal(page.totalResults, all.length)
+          }
+        }
+      })
+
+      test('canSort (when implemented) answers a boolean, the same every time; every sort it accepts, derived groups and Group attributes included, equals compareForSort', async (a, A) => {
+        if (typeof a.canSort !== 'function') return // optional method: every sort is the adapter's (checked above)
+        const canSort = a.canSort.bind(a)
+        const users = []
+        for (const [i, name] of ['Zed', 'amy', 'Bob', 'carl'].entries()) users.push(await createUser(a, A, { userName: `cs-${name}`, displayName: name, title: i % 2 ? 'x' : 'Y' }))
+        if (!options.skipGroups) {
+          await a.create({ resourceType: 'Group', attributes: { displayName: 'beta', members: [{ value: users[0]!.id }, { value: users[2]!.id }] }, unique: GROUP_UNIQUE }, A)
+          await a.create({ resourceType: 'Group', attributes: { displayName: 'Alpha', members: [{ value: users[1]!.id }] }, unique: GROUP_UNIQUE }, A)
+          await a.create({ resourceType: 'Group', attributes: { displayName: 'gamma' }, unique: GROUP_UNIQUE }, A)
+        }
+        const cases: [CompiledResourceType, string][] = [[USERS, 'userName'], [USERS, 'displayName'], [USERS, 'title'], [USERS, 'meta.created'], [USERS, 'id']]
+        if (!options.skipGroups) cases.push([USERS, 'groups.display'], [USERS, 'groups.value'], [GROUPS, 'displayName'], [GROUPS, 'members.value'], [GROUPS, 'meta.lastModified'])
+        for (const [rt, path] of cases) {
+          const resolved = rt.resolveText(path)
+          assert.ok(resolved?.kind === 'attribute', path)
+          for (const order of ['ascending', 'descending'] as const) {
+            const sort: SortSpec = { attribute: resolved.info, order }
+            const answer: boolean = canSort(sort, rt.name)
+            assert.equal(typeof answer, 'boolean', `canSort(${rt.name} ${path}) is a boolean`)
+            assert.equal(canSort(sort, rt.name), answer, `canSort(${rt.name} ${path}) answers the same twice`)
+            if (!answer) continue
+            const all = (await listAll(a, A, rt.name)).resources
+            const expected = all.map((r) => toView(rt, r)).sort(compareForSort(sort.attribute, order)).map((v) => v['id'])
+            same(ids((await listAll(a, A, rt.name, { sort })).resources), expected, `${rt.name} sortBy=${path} ${order}`)
           }
         }
       })
@@ -493,6 +523,7 @@ export function describeAdapterConformance<Ctx = unknown>(
           const what = `sortBy=${c.sort ? `${c.sort.attribute.path} ${c.sort.order}` : '(default)'} count=${c.count}${c.filter ? ' with a filter' : ''}`
           const q: Omit<CursorListQuery, 'cursor'> = { resourceType: 'User', count: c.count, ...(c.sort ? { sort: c.sort } : {}), ...(c.filter ? { filter: c.filter } : {}) }
           if (c.filter && a.canFilter && !a.canFilter(c.filter, 'User')) continue
+          if (c.sort && a.canSort && !a.canSort(c.sort, 'User')) continue
           const expected = expectedOrder(all, c.sort, c.filter)
           const pages = await walk(a, A, q)
           same(pages.flatMap((p) => ids(p.resources)), expected, `${what}: pages in order, each match once`)

@@ -19,7 +19,8 @@ import { compileProjection, renderResource, type RenderContext } from '../schema
 import { toView } from '../schema/view'
 import { checkStored, type Call, type Reply, type Service } from '../service'
 import { rewriteLocation } from './location-filter'
-import { checkSensitive, fetchPage, parseSort, type QueryParams } from './resources'
+import { fetchPage } from '../storage/list'
+import { checkSensitive, parseSort, type QueryParams } from './list'
 
 interface Part {
   rt: CompiledResourceType

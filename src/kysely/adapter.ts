@@ -401,6 +401,17 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     return this.#resources.has(resourceType)
   }
 
+  /**
+   * True when SQL orders by the sort exactly: `meta.created` and `meta.lastModified` (their own
+   * columns). Any other attribute (string folding, multi-valued primaries, derived `groups`, values
+   * kept in the JSON column) answers false, and the router sorts the filtered candidates in memory
+   * with `compareForSort` (`list` still sorts them itself when called directly).
+   */
+  canSort(sort: SortSpec, resourceType: string): boolean {
+    const r = this.#resources.get(resourceType)
+    return r !== undefined && this.#sortColumn(r, sort) !== undefined
+  }
+
   /** The SQL `list` runs for a query (the page query when SQL decides it, else the candidates query), compiled. */
   compileList(q: ListQuery, ctx: Ctx): { sql: string; parameters: readonly unknown[]; inMemory: boolean } {
     const r = this.#res(q.resourceType)

@@ -114,7 +114,7 @@ function kyselyTestAdapter(options: { nestedGroups?: boolean }): ScimAdapter<any
     get(target, key, receiver) {
       if (key === 'outbox') return outbox
       const v = Reflect.get(target, key, receiver) as unknown
-      if (typeof v !== 'function' || key === 'canFilter' || key === 'constructor') return typeof v === 'function' ? v.bind(target) : v
+      if (typeof v !== 'function' || key === 'canFilter' || key === 'canSort' || key === 'constructor') return typeof v === 'function' ? v.bind(target) : v
       return async (...args: unknown[]) => {
         await ready()
         return (v as (...a: unknown[]) => unknown).apply(target, args)

@@ -6,7 +6,12 @@
  * @module
  */
 import { InvalidValueError, PreconditionFailedError } from '../errors'
-import type { Call } from '../service'
+
+/** The conditional headers of a write, as received (`If-Match`, `If-None-Match`). */
+export interface Conditions {
+  ifMatch?: string | string[] | undefined
+  ifNoneMatch?: string | string[] | undefined
+}
 
 /** A parsed entity-tag list: `*`, or the opaque tags (W/ stripped), with bare tokens flagged. */
 export interface EtagList {
@@ -49,13 +54,18 @@ export function etagMatches(list: EtagList, version: string): boolean {
  * @returns true when the client pinned a version with If-Match (then no retry on conflict).
  * @throws PreconditionFailedError (412, RFC 7232 §3.1, §3.2) or InvalidValueError (malformed tag).
  */
-export function checkWritePreconditions(call: Call, version: string): boolean {
-  const ifMatch = parseEtags(call.headers['if-match'])
+export function checkConditions(conditions: Conditions, version: string): boolean {
+  const ifMatch = parseEtags(conditions.ifMatch)
   if (ifMatch && !etagMatches(ifMatch, version)) {
     if (ifMatch.bare) throw new InvalidValueError('If-Match must hold quoted entity-tags, e.g. W/"abc" (RFC 7232 §3.1)')
     throw new PreconditionFailedError()
   }
-  const ifNoneMatch = parseEtags(call.headers['if-none-match'])
+  const ifNoneMatch = parseEtags(conditions.ifNoneMatch)
   if (ifNoneMatch && etagMatches(ifNoneMatch, version)) throw new PreconditionFailedError()
   return ifMatch !== undefined && !ifMatch.any
+}
+
+/** Whether a write carries a (non-empty) condition: then it is read, checked and compare-and-swapped. */
+export function hasConditions(conditions: Conditions): boolean {
+  return Boolean(conditions.ifMatch) || Boolean(conditions.ifNoneMatch)
 }
