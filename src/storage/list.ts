@@ -88,7 +88,11 @@ async function scanMatches(svc: Service, call: Call, rt: CompiledResourceType, f
       : new TooManyError(`The sort cannot be done by storage and would sort more than ${limit} resources in memory; narrow the filter`)
   const matches: Match[] = []
   let scanned = 0
-  let chunk = 500 // a first page tells how many there are; the rest is read at once
+  // With a residual filter the store lists more than matches: a first page tells how many there are
+  // (over scanLimit: 400 before reading on), the rest is read at once. For an order only, every
+  // candidate is needed anyway: one read of up to scanLimit + 1 (a store deciding candidates in
+  // memory, like KyselyAdapter for inexact filters, then loads them once, not twice).
+  let chunk = residual ? 500 : limit + 1
   for (;;) {
     const scan: ListQuery = { resourceType: rt.name, startIndex: scanned + 1, count: chunk, signal: call.deadline.signal }
     if (pushdown) scan.filter = pushdown
