@@ -33,7 +33,7 @@ import { resolveMapping, type KyselyDialectName, type KyselyMapping, type Resolv
 import { migrate, type MigrationOptions } from './migrate'
 import { KyselyOutbox } from './outbox'
 import { planFilter, type Plan } from './plan'
-import { decodeRow, encodeInstant, encodeRecord, lookupKey, readPath, readStrings, uniqueKey } from './records'
+import { decodeAttributes, decodeInstant, decodeRow, encodeInstant, encodeRecord, lookupKey, readPath, readStrings, uniqueKey } from './records'
 
 type Db = Kysely<any> | Transaction<any>
 type Row = Record<string, unknown>
@@ -300,30 +300,44 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       }
     }
     if (this.#memberTypes.includes(r) && !omit?.includes('groups')) {
-      const found: { member: string; group: StoredResource }[] = []
+      const found: { member: string; group: GroupRef }[] = []
       for (const g of this.#groupTypes) {
         // One query per chunk of members: the membership rows joined to their groups' rows.
-        const groups = new Map<string, StoredResource>()
+        const groups = new Map<string, GroupRef>()
         for (const ids of chunks([...byId.keys()])) {
           for (const row of await this.#run(db, `${g.name}:groupsOf:${ids.length}`, ([t, ...slots]) => this.#groupsOfMembers(db, g, t!, slots), [tenant, ...ids])) {
             const id = String(row[g.id])
             let group = groups.get(id)
-            if (!group) groups.set(id, (group = decodeRow(g, row)))
+            if (!group) {
+              const display = decodeAttributes(g, row)['displayName']
+              groups.set(id, (group = { id, created: decodeInstant(row[g.created]).getTime(), display: typeof display === 'string' ? display : undefined }))
+            }
             found.push({ member: String(row[MEMBER]), group })
           }
         }
       }
-      found.sort((a, b) => a.group.created.getTime() - b.group.created.getTime() || (a.group.id < b.group.id ? -1 : a.group.id > b.group.id ? 1 : 0))
+      found.sort((a, b) => a.group.created - b.group.created || (a.group.id < b.group.id ? -1 : a.group.id > b.group.id ? 1 : 0))
       for (const f of found) {
         const s = byId.get(f.member)
         if (!s) continue
         const entry: Record<string, unknown> = { value: f.group.id, type: 'direct' }
-        const display = f.group.attributes['displayName']
-        if (typeof display === 'string') entry['display'] = display
+        if (f.group.display !== undefined) entry['display'] = f.group.display
         ;((s.attributes['groups'] ??= []) as unknown[]).push(entry)
       }
     }
     return out
+  }
+
+  /**
+   * What a member's `groups` entry needs of a group: id, created (the order) and what holds its
+   * displayName (its column, else the JSON column); not the whole row, which is read once per
+   * membership (a 10,000-member group's JSON column would be parsed for every member on a page).
+   */
+  #groupRefColumns(g: ResolvedResource): string[] {
+    const display = g.columns.find((c) => c.path === 'displayName')
+    // A column with a default may hold it for an absent displayName: the JSON column says which.
+    const rest = g.rest && (!display || display.default !== undefined) ? [g.rest] : []
+    return [...new Set([g.id, g.created, ...(display ? [display.column] : []), ...rest])].map((c) => `r.${c}`)
   }
 
   /** The rows of the groups of type `g` that `memberIds` are in, each with the member's id as {@link MEMBER}. */
@@ -332,7 +346,7 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     let q = db
       .selectFrom(`${m.table} as m`)
       .innerJoin(`${g.table} as r`, `r.${g.id}`, `m.${m.group}`)
-      .select([...this.#columnsOf(g), `m.${m.member} as ${MEMBER}`])
+      .select([...this.#groupRefColumns(g), `m.${m.member} as ${MEMBER}`])
       .where(`m.${m.member}`, 'in', memberIds)
     if (m.tenant) q = q.where(`m.${m.tenant}`, '=', tenant)
     // The group's tenant as a join condition when both tables have one: SQLite then reads each
@@ -851,6 +865,13 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       await this.#record(tx, tenant, q.events, undefined)
     }, q.signal)
   }
+}
+
+/** A group as a member's `groups` entry shows it (and orders it: created, then id). */
+interface GroupRef {
+  id: string
+  created: number
+  display: string | undefined
 }
 
 /** The adapter's keyset cursor: direction, and the boundary row's created (epoch ms) and id. */

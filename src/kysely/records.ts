@@ -156,8 +156,9 @@ export function decodeAttributes(r: ResolvedResource, row: Row): Record<string, 
     const raw = row[r.rest]
     const parsed = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : Buffer.isBuffer(raw) ? (JSON.parse(raw.toString('utf8')) as unknown) : raw
     // A driver-parsed JSON value (jsonb, MySQL JSON) is a fresh object per query row: a shallow
-    // copy keeps the row's own top level intact (a deep clone cost 4 µs per resource).
-    if (isObject(parsed)) attrs = typeof raw === 'string' || Buffer.isBuffer(raw) ? parsed : { ...parsed }
+    // copy keeps the row's own top level intact. (A deep clone cost 3-5 µs per resource; an object
+    // spread, later given properties, measured slower still; Object.assign about 1 µs.)
+    if (isObject(parsed)) attrs = typeof raw === 'string' || Buffer.isBuffer(raw) ? parsed : Object.assign({}, parsed)
   }
   const absent = attrs[ABSENT]
   delete attrs[ABSENT]
