@@ -99,7 +99,21 @@ function openStore(): Store {
       const pool = new Pool({ connectionString: pgUrl, ...(schema ? { options: `-c search_path=${schema}` } : {}) })
       const where = `${new URL(pgUrl).host}${new URL(pgUrl).pathname}${schema ? ` (schema ${schema})` : ''}`
       return kyselyStore(new Kysely<any>({ dialect: new PostgresDialect({ pool }) }), `PostgreSQL ${where}`, async () => {
-        if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
+        if (!schema) return
+        // Instances starting together: CREATE SCHEMA IF NOT EXISTS is not safe to run concurrently in
+        // PostgreSQL (a unique violation on pg_namespace), so it runs under a transaction advisory lock.
+        const client = await pool.connect()
+        try {
+          await client.query('BEGIN')
+          await client.query(`SELECT pg_advisory_xact_lock(hashtext('scim-router:example:schema'))`)
+          await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
+          await client.query('COMMIT')
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined)
+          throw err
+        } finally {
+          client.release()
+        }
       })
     }
     default:
