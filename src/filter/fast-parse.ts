@@ -154,30 +154,30 @@ function connective(kw: string): boolean {
   return false
 }
 
-/** `FILTER` / `valFilter`: `andExp (ws+ "or"i ws+ andExp)*`. */
-function orExp(inBracket: boolean): ParsedFilter | undefined {
-  const head = andExp(inBracket)
-  if (head === undefined || !connective('or')) return head
+/**
+ * `operand (ws+ op ws+ operand)*`, flattened: the grammar's `FILTER`/`valFilter` (`or` over
+ * {@link andExp}) and `andExp`/`valAndExp` (`and` over {@link unaryExp}).
+ */
+function chain(op: 'or' | 'and', operand: (inBracket: boolean) => ParsedFilter | undefined, inBracket: boolean): ParsedFilter | undefined {
+  const head = operand(inBracket)
+  if (head === undefined || !connective(op)) return head
   const all = [head]
   do {
-    const next = andExp(inBracket)
+    const next = operand(inBracket)
     if (next === undefined) return undefined
     all.push(next)
-  } while (connective('or'))
-  return flatten('or', all)
+  } while (connective(op))
+  return flatten(op, all)
+}
+
+/** `FILTER` / `valFilter`: `andExp (ws+ "or"i ws+ andExp)*`. */
+function orExp(inBracket: boolean): ParsedFilter | undefined {
+  return chain('or', andExp, inBracket)
 }
 
 /** `andExp` / `valAndExp`: `unaryExp (ws+ "and"i ws+ unaryExp)*`. */
 function andExp(inBracket: boolean): ParsedFilter | undefined {
-  const head = unaryExp(inBracket)
-  if (head === undefined || !connective('and')) return head
-  const all = [head]
-  do {
-    const next = unaryExp(inBracket)
-    if (next === undefined) return undefined
-    all.push(next)
-  } while (connective('and'))
-  return flatten('and', all)
+  return chain('and', unaryExp, inBracket)
 }
 
 /** `unaryExp` / `valUnaryExp`: `"not"i ws* "(" group / "(" group / valuePath / attrExp` (in brackets: `valAttrExp`). */
