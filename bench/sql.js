@@ -119,7 +119,7 @@ async function validate(servers, users) {
   const same = (answers, what) => {
     for (const a of answers) expect(a.status === 200, `${what}: ${a.status} ${JSON.stringify(a.body).slice(0, 200)}`)
     const [x, y] = answers.map((a, i) => canon(a.body).split(servers[i].url).join('http://host'))
-    expect(x === y, `${what}: ours and direct differ\n ours   ${x.slice(0, 600)}\n direct ${y.slice(0, 600)}`)
+    if (x !== y) { let i = 0; while (x[i] === y[i]) i++; expect(false, `${what}: ours and direct differ at ${i}\n ours   ${x.slice(Math.max(0, i - 200), i + 300)}\n direct ${y.slice(Math.max(0, i - 200), i + 300)}`) }
     return answers[0].body
   }
   for (const u of sample) {

@@ -24,6 +24,7 @@ const express = require('express')
 const { serve, data } = require('../lib/child')
 
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User'
+const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
 const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse'
 const TENANT = 'default'
 const POOL = Number(process.env.SQL_POOL ?? 10)
@@ -206,6 +207,11 @@ function direct() {
     if (rest.name) out.name = rest.name
     if (r.display_name !== null) out.displayName = r.display_name
     Object.assign(out, rest)
+    const ext = rest[ENTERPRISE]
+    if (ext !== undefined) {
+      out.schemas = [USER_SCHEMA, ENTERPRISE]
+      if (ext.manager?.value) ext.manager = { ...ext.manager, $ref: `${base}/Users/${ext.manager.value}` }
+    }
     if (r.active !== null) out.active = r.active === true || r.active === 1
     if (groups.length) out.groups = groups.map((g) => ({ value: g.id, $ref: `${base}/Groups/${g.id}`, display: g.display_name, type: 'direct' }))
     out.meta = { resourceType: 'User', created: iso(r.created), lastModified: iso(r.last_modified), location: `${base}/Users/${r.id}`, version: `W/"${Number(r.version)}"` }
