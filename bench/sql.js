@@ -191,12 +191,15 @@ async function runSize(database, n) {
       for (const scenario of SCENARIOS) {
         const row = { scenario, runs: { ours: [], direct: [] } }
         const counters = { ours: { k: 0 }, direct: { k: 0 } }
-        if (WARMUP > 0) for (const srv of servers) await measure(srv, scenario, users, WARMUP, counters[srv.name])
+        // PATCH: each server writes its own half of the users, flipping `active` on every pass over
+        // it, so that every request changes the user (no request is a no-op that skips the write).
+        const target = (srv) => (scenario.name === 'patch' ? users.filter((_, i) => i % 2 === SERVERS.indexOf(srv.name)) : users)
+        if (WARMUP > 0) for (const srv of servers) await measure(srv, scenario, target(srv), WARMUP, counters[srv.name])
         for (let r = 0; r < RUNS; r++) {
           for (let j = 0; j < servers.length; j++) {
             const srv = servers[(j + r) % servers.length]
             const profile = PROFILE === srv.name ? path.join(__dirname, 'profiles', `sql-${database}-${n}-${srv.name}-${scenario.name}-${r + 1}.cpuprofile`) : undefined
-            const m = await measure(srv, scenario, users, DURATION, counters[srv.name], profile)
+            const m = await measure(srv, scenario, target(srv), DURATION, counters[srv.name], profile)
             row.runs[srv.name].push(m)
             log(`  ${scenario.name.padEnd(7)} run ${r + 1} ${srv.name.padEnd(6)} ${int(m.rps).padStart(6)} req/s  p99 ${num(m.p99).padStart(6)} ms  ${int(m.cpu).padStart(6)} µs CPU/req${m.bad ? `  ⚠ ${m.bad} bad` : ''}`)
           }

@@ -164,6 +164,14 @@ export interface ReplaceQuery extends AdapterQuery {
   attributes: Record<string, unknown>
   /** When set, replace only if the stored version equals it; otherwise throw `PreconditionFailedError`. */
   expectedVersion?: Version
+  /**
+   * Hint: the resource as `get` returned it at `expectedVersion` (derived `groups` included), which
+   * the router read to compute `attributes`. Versions never repeat, so while the stored version
+   * still equals `expectedVersion` the stored resource is exactly this: an adapter may use it
+   * instead of reading the old row again (its old uniqueness keys, its derived values) and let the
+   * conditional write itself decide the compare-and-swap. Ignoring it is correct, only slower.
+   */
+  previous?: StoredResource
   unique: readonly UniqueConstraint[]
   /** The change's events, for an adapter with an {@link EventOutbox} (see {@link OutboxEvents}). */
   events?: OutboxEvents<StoredResource>

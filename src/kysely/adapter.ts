@@ -3,7 +3,7 @@
  * Kysely instance on PostgreSQL, MySQL/MariaDB or SQLite. See the entry point's TSDoc for the model.
  * @module
  */
-import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely'
+import { CompiledQuery, sql, type Kysely, type QueryResult, type Transaction } from 'kysely'
 import type {
   CreateQuery,
   CursorListQuery,
@@ -33,7 +33,7 @@ import { resolveMapping, type KyselyDialectName, type KyselyMapping, type Resolv
 import { migrate, type MigrationOptions } from './migrate'
 import { KyselyOutbox } from './outbox'
 import { planFilter, type Plan } from './plan'
-import { decodeAttributes, decodeInstant, decodeRow, encodeInstant, encodeRecord, lookupKey, readPath, readStrings, uniqueKey } from './records'
+import { decodeAttributes, decodeInstant, decodeRow, encodeInstant, encodeRecord, lookupKey, readPath, readStrings, uniqueKey, type EncodedRecord } from './records'
 
 type Db = Kysely<any> | Transaction<any>
 type Row = Record<string, unknown>
@@ -86,6 +86,33 @@ function chunks<T>(xs: readonly T[]): T[][] {
 
 /** A side-table key as one string: `path`, NUL, `value_key` (paths never contain NUL). */
 const sideKey = (path: string, key: string): string => `${path}\0${key}`
+
+/** The uniqueness keys `attrs` claim (`path NUL key` → the key and the value it folds). */
+function uniqueKeysOf(r: ResolvedResource, attrs: Record<string, unknown>, unique: readonly UniqueConstraint[]): Map<string, { path: string; key: string; value: string }> {
+  const out = new Map<string, { path: string; key: string; value: string }>()
+  for (const u of unique) {
+    const v = readPath(attrs, u.path)
+    if (typeof v !== 'string') continue
+    const key = uniqueKey(r.name, u.path, v, u.caseExact)
+    out.set(sideKey(u.path, key), { path: u.path, key, value: v })
+  }
+  return out
+}
+
+/** The lookup keys (the values table's rows) of `attrs`, by `path NUL key`. */
+function lookupKeysOf(r: ResolvedResource, attrs: Record<string, unknown>): Map<string, { path: string; key: string }> {
+  const out = new Map<string, { path: string; key: string }>()
+  for (const l of r.lookups) {
+    for (const v of readStrings(attrs, l.path)) {
+      const key = lookupKey(r.name, l.path, v, l.caseExact)
+      out.set(sideKey(l.path, key), { path: l.path, key })
+    }
+  }
+  return out
+}
+
+const sameStrings = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i])
+const sameKeys = (a: Map<string, unknown>, b: Map<string, unknown>): boolean => a.size === b.size && [...a.keys()].every((k) => b.has(k))
 
 /** Versions are integers rendered as strings; anything else never matches. */
 const versionNumber = (v: string): number => (/^\d{1,15}$/.test(v) ? Number(v) : -1)
@@ -191,6 +218,11 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
    * driver's statement cache (`sqliteStatementCache`) reuses the prepared statement.
    */
   async #run(db: Db, key: string, build: (slots: string[]) => { compile(): CompiledQuery }, values: readonly unknown[]): Promise<Row[]> {
+    return (await this.#exec(db, key, build, values)).rows
+  }
+
+  /** {@link #run}, answering the driver's whole result (`numAffectedRows` of a write). */
+  async #exec(db: Db, key: string, build: (slots: string[]) => { compile(): CompiledQuery }, values: readonly unknown[]): Promise<QueryResult<Row>> {
     let c = this.#compiled.get(key)
     if (c) {
       this.#compiled.delete(key) // most recently used last
@@ -202,7 +234,7 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     }
     this.#compiled.set(key, c)
     const parameters = c.parameters.map((p) => (typeof p === 'string' && p.startsWith(SLOT) ? values[Number(p.slice(SLOT.length))] : p))
-    return (await db.executeQuery<Row>(CompiledQuery.raw(c.sql, parameters))).rows
+    return db.executeQuery<Row>(CompiledQuery.raw(c.sql, parameters))
   }
 
   /** The row of `id`, optionally locked for update. */
@@ -612,13 +644,7 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
    * 409 uniqueness). `existing`: the keys the resource has now (a replace); only changes are written.
    */
   async #writeUnique(tx: Db, tenant: string, r: ResolvedResource, id: string, attrs: Record<string, unknown>, unique: readonly UniqueConstraint[], existing?: Set<string>): Promise<void> {
-    const wanted = new Map<string, { path: string; key: string; value: string }>()
-    for (const u of unique) {
-      const v = readPath(attrs, u.path)
-      if (typeof v !== 'string') continue
-      const key = uniqueKey(r.name, u.path, v, u.caseExact)
-      wanted.set(sideKey(u.path, key), { path: u.path, key, value: v })
-    }
+    const wanted = uniqueKeysOf(r, attrs, unique)
     if (existing) await this.#deleteKeys(tx, this.#unique, tenant, r, id, [...existing].filter((k) => !wanted.has(k)))
     for (const [k, u] of wanted) {
       if (existing?.has(k)) continue
@@ -633,15 +659,11 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
 
   /** Lookup keys of a write; `existing` as for {@link #writeUnique}. */
   async #writeLookups(tx: Db, tenant: string, r: ResolvedResource, id: string, attrs: Record<string, unknown>, existing?: Set<string>): Promise<void> {
-    const wanted = new Map<string, Row>()
-    for (const l of r.lookups) {
-      for (const v of readStrings(attrs, l.path)) {
-        const key = lookupKey(r.name, l.path, v, l.caseExact)
-        wanted.set(sideKey(l.path, key), { tenant, resource_type: r.name, path: l.path, value_key: key, resource_id: id })
-      }
-    }
+    const wanted = lookupKeysOf(r, attrs)
     if (existing) await this.#deleteKeys(tx, this.#values, tenant, r, id, [...existing].filter((k) => !wanted.has(k)))
-    const rows = [...wanted].filter(([k]) => !existing?.has(k)).map(([, row]) => row)
+    const rows = [...wanted]
+      .filter(([k]) => !existing?.has(k))
+      .map(([, l]) => ({ tenant, resource_type: r.name, path: l.path, value_key: l.key, resource_id: id }))
     for (const part of chunks(rows)) await tx.insertInto(this.#values).values(part).execute()
   }
 
@@ -747,10 +769,80 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     }, q.signal)
   }
 
+  /**
+   * Whether replacing `before` by `after` changes nothing but the resource's own row: the same
+   * uniqueness and lookup keys, and (for a member type) the same `display` in its groups. A PATCH of
+   * `active`, `title` or a phone number is such a change.
+   */
+  #onlyRowChanges(r: ResolvedResource, before: Record<string, unknown>, after: Record<string, unknown>, unique: readonly UniqueConstraint[]): boolean {
+    if (this.#memberTypes.includes(r) && memberDisplay(before) !== memberDisplay(after)) return false
+    // The same strings at every key path have the same keys (folding is a function): compared
+    // raw first, folded only when some string differs (a case-only change keeps its keys).
+    const raw = unique.every((u) => readPath(before, u.path) === readPath(after, u.path)) && r.lookups.every((l) => sameStrings(readStrings(before, l.path), readStrings(after, l.path)))
+    return raw || (sameKeys(uniqueKeysOf(r, before, unique), uniqueKeysOf(r, after, unique)) && sameKeys(lookupKeysOf(r, before), lookupKeysOf(r, after)))
+  }
+
+  /**
+   * A replace that changes only the resource's row (see {@link #onlyRowChanges}), given the
+   * resource as read at `expectedVersion`: one `UPDATE … WHERE version = expected`, whose matching
+   * version proves the side tables and the derived `groups` are still those of `prev` (every
+   * membership change bumps the member's version). Without events to record and with `RETURNING`,
+   * the statement is its own transaction: checked against the deadline right before it runs, and
+   * once it ran, committed (a write that resolves is committed, AdapterQuery.signal).
+   */
+  async #replaceRow(q: ReplaceQuery, r: ResolvedResource, tenant: string, rec: EncodedRecord, prev: StoredResource): Promise<StoredResource> {
+    await this.init()
+    const columns = rec.columns
+    const names = Object.keys(columns)
+    const version = versionNumber(q.expectedVersion!)
+    const now = encodeInstant(Math.max(Date.now(), prev.lastModified.getTime()), r.timestamps)
+    const args = [tenant, q.id, version, now, ...names.map((n) => columns[n])]
+    const update = (db: Db, [t, id, version, lastModified, ...values]: unknown[]) => {
+      let upd = db
+        .updateTable(r.table)
+        .set({ ...Object.fromEntries(names.map((n, i) => [n, values[i]])), [r.version]: sql`${sql.ref(r.version)} + 1`, [r.lastModified]: lastModified })
+        .where(r.id, '=', id)
+        .where(r.version, '=', version)
+      if (r.tenant) upd = upd.where(r.tenant, '=', t)
+      return upd
+    }
+    const write = async (db: Db): Promise<StoredResource> => {
+      let row: Row | undefined
+      if (this.dialect === 'mysql') {
+        // No UPDATE … RETURNING: the row is read back in the transaction that holds its lock.
+        if (Number((await update(db, args).executeTakeFirst()).numUpdatedRows) > 0) row = (await this.#byId(db, r, tenant, q.id))[0]
+      } else if (this.dialect === 'sqlite') {
+        // SQLite stores the values as bound (no type conversion), so the row as stored is the one
+        // written: decoding it is decoding what a read returns, without returning and re-parsing it.
+        const res = await this.#exec(db, `${r.name}:update-bare:${names.join(',')}`, (slots) => update(db, slots), args)
+        if (Number(res.numAffectedRows ?? 0) > 0) {
+          row = { ...columns, [r.id]: q.id, [r.version]: version + 1, [r.created]: prev.created, [r.lastModified]: now }
+          if (r.rest) row[r.rest] = rec.rest
+        }
+      } else {
+        row = (await this.#run(db, `${r.name}:update:${names.join(',')}`, (slots) => update(db, slots).returning(this.#bareColumnsOf(r)), args))[0]
+      }
+      if (!row) {
+        if ((await this.#byId(db, r, tenant, q.id)).length === 0) throw new NotFoundError(`${r.name} ${q.id} not found`)
+        throw new PreconditionFailedError()
+      }
+      const after = decodeRow(r, row)
+      if (prev.attributes['groups'] !== undefined && this.#memberTypes.includes(r)) after.attributes['groups'] = prev.attributes['groups']
+      return this.#record(db, tenant, q.events, after)
+    }
+    if ((q.events && this.outbox) || this.dialect === 'mysql') return this.#tx(write, q.signal)
+    q.signal?.throwIfAborted()
+    return write(this.#db)
+  }
+
   async replace(q: ReplaceQuery, ctx: Ctx): Promise<StoredResource> {
     const r = this.#res(q.resourceType)
     const tenant = this.#tenantOf(ctx)
     const rec = encodeRecord(r, q.attributes, this.dialect)
+    const prev = q.previous
+    if (prev && q.expectedVersion !== undefined && prev.id === q.id && prev.version === q.expectedVersion && !rec.members && this.#onlyRowChanges(r, prev.attributes, q.attributes, q.unique)) {
+      return this.#replaceRow(q, r, tenant, rec, prev)
+    }
     return this.#tx(async (tx) => {
       // Lock the row and read what decides the outcome (existence, version, the old name).
       const old = (await this.#byId(tx, r, tenant, q.id, 'update'))[0]

@@ -24,8 +24,10 @@ function take(obj: Record<string, unknown>, keys: readonly string[]): unknown {
     delete obj[head]
     return v
   }
-  const inner = obj[head]
-  if (!isObject(inner)) return undefined
+  if (!isObject(obj[head])) return undefined
+  // Copy on write: `obj` is a shallow copy of the caller's attributes, whose nested objects it shares.
+  const inner = { ...(obj[head] as Record<string, unknown>) }
+  obj[head] = inner
   const v = take(inner, rest)
   if (Object.keys(inner).length === 0) delete obj[head]
   return v
@@ -102,6 +104,8 @@ function decodeValue(v: unknown, type: string): unknown {
 export interface EncodedRecord {
   columns: Row
   members: string[] | undefined
+  /** What the JSON column holds, as the object `columns` stores as JSON text (null: nothing). */
+  rest: Record<string, unknown> | null
 }
 
 /**
@@ -111,7 +115,8 @@ export interface EncodedRecord {
  * @throws InvalidValueError when an attribute has no column and the mapping has no JSON column.
  */
 export function encodeRecord(r: ResolvedResource, attributes: Record<string, unknown>, dialect: KyselyDialectName): EncodedRecord {
-  const rest = structuredClone(attributes)
+  // A shallow copy: `take` copies the nested objects it removes columns from, the rest is shared.
+  const rest: Record<string, unknown> = { ...attributes }
   delete rest['groups']
   delete rest['password']
   let members: string[] | undefined
@@ -139,11 +144,12 @@ export function encodeRecord(r: ResolvedResource, attributes: Record<string, unk
   // The JSON column remembers which columns hold a default rather than a value, so a resource
   // reads back exactly as written (a NOT NULL column cannot say "absent" itself).
   if (r.rest && defaulted.length > 0) rest[ABSENT] = defaulted
-  if (r.rest) columns[r.rest] = Object.keys(rest).length === 0 ? null : JSON.stringify(rest)
-  else if (Object.keys(rest).length > 0) {
+  const empty = Object.keys(rest).length === 0
+  if (r.rest) columns[r.rest] = empty ? null : JSON.stringify(rest)
+  else if (!empty) {
     throw new InvalidValueError(`${Object.keys(rest).sort().join(', ')}: not stored by this service provider`)
   }
-  return { columns, members }
+  return { columns, members, rest: empty ? null : rest }
 }
 
 /** Key of the JSON column listing defaulted columns; `#` never starts an attribute name. */

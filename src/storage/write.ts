@@ -153,6 +153,7 @@ export async function writeChange(svc: Service, call: Call, rt: CompiledResource
               id,
               attributes: next,
               expectedVersion: before.version,
+              previous: before,
               unique: uniqueFor(svc, rt),
               signal,
               ...rec.query((after: StoredResource) => changeEvents(call, rt, id, before, after)),
