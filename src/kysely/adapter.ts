@@ -77,6 +77,8 @@ const SLOT = '\0scim-slot:'
 
 /** Alias of the member id in the rows of a user's groups (read beside the group's own columns). */
 const MEMBER = '__scim_member'
+/** Prefix of the column holding a row's groups of one group type as JSON (#byIdWithGroups). */
+const JOINED = '__scim_groups_'
 
 function chunks<T>(xs: readonly T[]): T[][] {
   const out: T[][] = []
@@ -334,10 +336,22 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     if (this.#memberTypes.includes(r) && !omit?.includes('groups')) {
       const found: { member: string; group: GroupRef }[] = []
       for (const g of this.#groupTypes) {
-        // One query per chunk of members: the membership rows joined to their groups' rows.
         const groups = new Map<string, GroupRef>()
-        for (const ids of chunks([...byId.keys()])) {
-          for (const row of await this.#run(db, `${g.name}:groupsOf:${ids.length}`, ([t, ...slots]) => this.#groupsOfMembers(db, g, t!, slots), [tenant, ...ids])) {
+        const joined = `${JOINED}${g.name}`
+        // Read with the rows (#byIdWithGroups), else one query per chunk of members: the membership rows joined to their groups' rows.
+        const fetched: Row[][] = []
+        if (rows.every((row) => typeof row[joined] === 'string')) {
+          const names = this.#groupRefColumns(g).map((c) => c.slice(2))
+          for (const row of rows) {
+            fetched.push((JSON.parse(row[joined] as string) as unknown[][]).map((values) => ({ ...Object.fromEntries(names.map((n, i) => [n, values[i]])), [MEMBER]: row[r.id] })))
+          }
+        } else {
+          for (const ids of chunks([...byId.keys()])) {
+            fetched.push(await this.#run(db, `${g.name}:groupsOf:${ids.length}`, ([t, ...slots]) => this.#groupsOfMembers(db, g, t!, slots), [tenant, ...ids]))
+          }
+        }
+        for (const part of fetched) {
+          for (const row of part) {
             const id = String(row[g.id])
             let group = groups.get(id)
             if (!group) {
@@ -406,8 +420,45 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     await this.init()
     const r = this.#res(q.resourceType)
     const tenant = this.#tenantOf(ctx)
-    const rows = await this.#byId(this.#db, r, tenant, q.id)
+    const rows = this.#joinsGroups(r, q.omit) ? await this.#byIdWithGroups(r, tenant, q.id) : await this.#byId(this.#db, r, tenant, q.id)
     return (await this.#hydrate(this.#db, r, tenant, rows, q.omit))[0] ?? null
+  }
+
+  /**
+   * Whether a read of one `r` fetches its derived `groups` in the same statement (SQLite, whose
+   * statements cost CPU in this process: a subquery per group type aggregating the group rows into
+   * JSON, the shape of {@link #groupsOfMembers} row for row).
+   */
+  #joinsGroups(r: ResolvedResource, omit?: readonly string[]): boolean {
+    return this.dialect === 'sqlite' && this.#groupTypes.length > 0 && this.#memberTypes.includes(r) && !omit?.includes('groups')
+  }
+
+  /** The row of `id` with, per group type `g`, its groups' {@link #groupRefColumns} as a JSON array of arrays in `JOINED + g.name`. */
+  #byIdWithGroups(r: ResolvedResource, tenant: string, id: string): Promise<Row[]> {
+    return this.#run(
+      this.#db,
+      `${r.name}:id+groups`,
+      ([t, i]) => {
+        let q = this.#db
+          .selectFrom(`${r.table} as r`)
+          .select(this.#columnsOf(r))
+          .select(this.#groupTypes.map((g) => this.#joinedGroups(g, r, t!).as(`${JOINED}${g.name}`)))
+          .where(`r.${r.id}`, '=', i!)
+        if (r.tenant) q = q.where(`r.${r.tenant}`, '=', t!)
+        return q
+      },
+      [tenant, id],
+    )
+  }
+
+  /** `(SELECT json_group_array(json_array(<group ref columns>)) FROM members m JOIN groups gr …)` for the outer row `r` (SQLite). */
+  #joinedGroups(g: ResolvedResource, r: ResolvedResource, tenant: string) {
+    const m = g.members!
+    const cols = this.#groupRefColumns(g).map((c) => sql.ref(`gr.${c.slice(2)}`))
+    const conditions = [sql`${sql.ref(`m.${m.member}`)} = ${sql.ref(`r.${r.id}`)}`]
+    if (m.tenant) conditions.push(sql`${sql.ref(`m.${m.tenant}`)} = ${tenant}`)
+    if (g.tenant) conditions.push(m.tenant ? sql`${sql.ref(`gr.${g.tenant}`)} = ${sql.ref(`m.${m.tenant}`)}` : sql`${sql.ref(`gr.${g.tenant}`)} = ${tenant}`)
+    return sql<string>`(select json_group_array(json_array(${sql.join(cols)})) from ${sql.table(m.table)} as m inner join ${sql.table(g.table)} as gr on ${sql.ref(`gr.${g.id}`)} = ${sql.ref(`m.${m.group}`)} where ${sql.join(conditions, sql` and `)})`
   }
 
   #plan(r: ResolvedResource, tenant: string, filter: FilterNode | undefined, param?: (v: unknown) => unknown): Plan {

@@ -133,7 +133,7 @@ for (const s of STORES) {
 }
 
 describe('KyselyAdapter one-statement replace: the statements a PATCH of `active` runs (SQLite)', () => {
-  it('one read of the row, one of its groups, one UPDATE … RETURNING: no transaction, no row lock, no side-table read', async () => {
+  it('one read of the row with its groups, one UPDATE: no transaction, no row lock, no side-table read', async () => {
     const statements: string[] = []
     const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(':memory:') }), log: (e) => void statements.push(e.query.sql) })
     const mapping = scimTablesMapping()
@@ -144,8 +144,8 @@ describe('KyselyAdapter one-statement replace: the statements a PATCH of `active
     statements.length = 0
     const r = await request(app).patch(`/scim/v2/Users/${ada.body.id}`).set('Content-Type', SCIM).send(replaceOp('active', false))
     expect(r.status).toBe(200)
-    expect(statements.map((q) => q.trim().split(/\s+/)[0]!.toLowerCase())).toEqual(['select', 'select', 'update'])
-    expect(statements[2]).toMatch(/^update/i)
+    expect(statements.map((q) => q.trim().split(/\s+/)[0]!.toLowerCase())).toEqual(['select', 'update'])
+    expect(statements[0]).toMatch(/json_group_array/)
     await db.destroy()
   })
 })
