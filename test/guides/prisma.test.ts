@@ -5,11 +5,21 @@
  * app's `prisma.$kysely` (prisma-extension-kysely) reads the same rows.
  */
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import express from 'express'
+import request from 'supertest'
+import { bearerToken, scimRouter } from '../../src'
 import { describeAdapterConformance } from '../../src/testing'
 import { migrate, type KyselyAdapter } from '../../src/kysely'
 import { scimOverPrisma } from '../../examples/guides/prisma/adapter'
 import { PrismaClient } from '../../examples/guides/prisma/generated/client'
 import { createSqliteTables } from '../../examples/guides/prisma/tables'
+
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
+const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group'
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
+const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
+const TOKEN_A = 'prisma-guide-token-a'
+const TOKEN_B = 'prisma-guide-token-b'
 
 async function setup<Ctx>(options: Parameters<typeof scimOverPrisma<Ctx>>[2] = {}) {
   const base = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: ':memory:' }) })
@@ -36,3 +46,96 @@ describeAdapterConformance(
     },
   },
 )
+
+describe('Prisma guide on SQLite: one Prisma Client, one set of rows', () => {
+  it('create, filter lookup, group push and PATCH deactivate over HTTP are what Prisma reads (RFC 7644 §3.3, §3.4.2.2, §3.5.2)', async () => {
+    const { base, prisma, adapter } = await setup<{ org: string }>({ tenant: (ctx) => ctx.org })
+    try {
+      const app = express()
+      app.use(
+        '/scim/v2',
+        scimRouter(adapter, {
+          authenticate: bearerToken({ [TOKEN_A]: { org: 'org-1' }, [TOKEN_B]: { org: 'org-2' } }),
+          context: (_req, principal) => ({ org: principal.org }),
+        }),
+      )
+      const auth = { Authorization: `Bearer ${TOKEN_A}` }
+
+      // An IdP creates a user (RFC 7644 §3.3) ...
+      const created = await request(app)
+        .post('/scim/v2/Users')
+        .set(auth)
+        .send({
+          schemas: [USER, ENTERPRISE],
+          userName: 'ada@example.com',
+          externalId: 'okta-00u1',
+          name: { givenName: 'Ada', familyName: 'Lovelace' },
+          emails: [{ value: 'ada@example.com', type: 'work', primary: true }],
+          active: true,
+          [ENTERPRISE]: { department: 'Engines' },
+        })
+      expect(created.status).toBe(201)
+      const id = created.body.id as string
+
+      // ... looks it up by userName (RFC 7644 §3.4.2.2), which another organisation does not see (RFC 7644 §6) ...
+      const found = await request(app).get('/scim/v2/Users').query({ filter: 'userName eq "ADA@example.com"' }).set(auth)
+      expect(found.status).toBe(200)
+      expect(found.body.totalResults).toBe(1)
+      expect(found.body.Resources[0].id).toBe(id)
+      const other = await request(app).get('/scim/v2/Users').query({ filter: 'userName eq "ada@example.com"' }).set({ Authorization: `Bearer ${TOKEN_B}` })
+      expect(other.body.totalResults).toBe(0)
+
+      // ... pushes a group with the user in it ...
+      const group = await request(app).post('/scim/v2/Groups').set(auth).send({ schemas: [GROUP], displayName: 'Engineering', members: [{ value: id }] })
+      expect(group.status).toBe(201)
+
+      // ... and deactivates the user (RFC 7644 §3.5.2).
+      const patched = await request(app)
+        .patch(`/scim/v2/Users/${id}`)
+        .set(auth)
+        .send({ schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active: false } }] })
+      expect(patched.status).toBe(200)
+      expect(patched.body.active).toBe(false)
+      expect(patched.body.groups).toEqual([expect.objectContaining({ value: group.body.id, display: 'Engineering' })])
+
+      // The app's Prisma Client reads the change, membership included ...
+      const row = await prisma.user.findUnique({ where: { id }, include: { teams: { include: { team: true } } } })
+      expect(row).toMatchObject({ orgId: 'org-1', email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace', isActive: false, externalId: 'okta-00u1', department: 'Engines' })
+      expect(row?.teams.map((m) => m.team.name)).toEqual(['Engineering'])
+      expect(JSON.parse(row!.scim!)).toMatchObject({ emails: [{ value: 'ada@example.com', type: 'work', primary: true }] })
+      expect(row?.createdAt?.toISOString()).toBe(patched.body.meta.created)
+      expect(row?.updatedAt?.toISOString()).toBe(patched.body.meta.lastModified)
+      // ... and so does its Kysely on the same client (prisma-extension-kysely).
+      const viaKysely = await prisma.$kysely.selectFrom('users').select(['email', 'is_active']).where('id', '=', id).executeTakeFirst()
+      expect(viaKysely).toEqual({ email: 'ada@example.com', is_active: false })
+
+      // An app write through Prisma that bumps the version is a new SCIM version: SCIM serves it with
+      // a new ETag, and a client holding the old one gets 412 instead of overwriting it (RFC 7644 §3.14).
+      const etag = patched.headers['etag'] as string
+      await prisma.user.update({ where: { id }, data: { displayName: 'Countess of Lovelace', version: { increment: 1 }, updatedAt: new Date() } })
+      const read = await request(app).get(`/scim/v2/Users/${id}`).set(auth)
+      expect(read.body.displayName).toBe('Countess of Lovelace')
+      expect(read.headers['etag']).not.toBe(etag)
+      const stale = await request(app)
+        .patch(`/scim/v2/Users/${id}`)
+        .set({ ...auth, 'If-Match': etag })
+        .send({ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: true }] })
+      expect(stale.status).toBe(412)
+      expect((await prisma.user.findUnique({ where: { id } }))?.isActive).toBe(false)
+      // The app's timestamp (Prisma writes ISO text with +00:00) reads back as the same instant.
+      expect(Date.parse(read.body.meta.lastModified)).toBe((await prisma.user.findUnique({ where: { id } }))!.updatedAt!.getTime())
+
+      // A duplicate userName is 409 uniqueness (RFC 7644 §3.3): the driver's error code survives Prisma's wrapping.
+      const dup = await request(app).post('/scim/v2/Users').set(auth).send({ schemas: [USER], userName: 'Ada@Example.com' })
+      expect(dup.status).toBe(409)
+      expect(dup.body.scimType).toBe('uniqueness')
+
+      // Deleting through SCIM removes the row and its membership (RFC 7644 §3.6).
+      expect((await request(app).delete(`/scim/v2/Users/${id}`).set(auth)).status).toBe(204)
+      expect(await prisma.user.findUnique({ where: { id } })).toBeNull()
+      expect(await prisma.teamMember.count({ where: { teamId: group.body.id } })).toBe(0)
+    } finally {
+      await base.$disconnect()
+    }
+  })
+})
