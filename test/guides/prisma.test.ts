@@ -22,7 +22,7 @@ const TOKEN_A = 'prisma-guide-token-a'
 const TOKEN_B = 'prisma-guide-token-b'
 
 async function setup<Ctx>(options: Parameters<typeof scimOverPrisma<Ctx>>[2] = {}) {
-  const base = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: ':memory:' }) })
+  const base = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: ':memory:' }, { timestampFormat: 'unixepoch-ms' }) })
   await createSqliteTables(base)
   const made = scimOverPrisma<Ctx>(base, 'sqlite', options)
   // the side tables of lookups and uniqueness the mapping needs (RFC 7644 §3.4.2.2, RFC 7643 §2.2)
@@ -122,8 +122,12 @@ describe('Prisma guide on SQLite: one Prisma Client, one set of rows', () => {
         .send({ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: true }] })
       expect(stale.status).toBe(412)
       expect((await prisma.user.findUnique({ where: { id } }))?.isActive).toBe(false)
-      // The app's timestamp (Prisma writes ISO text with +00:00) reads back as the same instant.
-      expect(Date.parse(read.body.meta.lastModified)).toBe((await prisma.user.findUnique({ where: { id } }))!.updatedAt!.getTime())
+      // The app's timestamp (epoch ms, as Prisma and scim-router both write it) is SCIM's lastModified,
+      // exact in a filter (RFC 7644 §3.4.2.2).
+      const updatedAt = (await prisma.user.findUnique({ where: { id } }))!.updatedAt!
+      expect(read.body.meta.lastModified).toBe(updatedAt.toISOString())
+      const since = await request(app).get('/scim/v2/Users').query({ filter: `meta.lastModified ge "${updatedAt.toISOString()}"` }).set(auth)
+      expect(since.body.Resources.map((r: { id: string }) => r.id)).toEqual([id])
 
       // A duplicate userName is 409 uniqueness (RFC 7644 §3.3): the driver's error code survives Prisma's wrapping.
       const dup = await request(app).post('/scim/v2/Users').set(auth).send({ schemas: [USER], userName: 'Ada@Example.com' })

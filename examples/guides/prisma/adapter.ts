@@ -35,7 +35,8 @@ const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
 /**
  * The SCIM mapping of the Prisma models `User`, `Team` and `TeamMember` (schema.prisma): the
  * column names are the models' `@map`/`@@map` names. `timestamps` is how the `DateTime` columns hold
- * instants: `'iso'` (ISO-8601 text) on SQLite, `'date'` on PostgreSQL and MySQL.
+ * instants: on SQLite `'epochMs'` (the driver adapter's `timestampFormat: 'unixepoch-ms'`) or `'iso'`
+ * (its default ISO-8601 text), `'date'` on PostgreSQL and MySQL.
  */
 export function prismaMapping(timestamps: TimestampStorage): KyselyMapping {
   const row = { id: 'id', tenant: 'org_id', version: 'version', created: 'created_at', lastModified: 'updated_at', timestamps, rest: 'scim' }
@@ -304,17 +305,26 @@ export interface ScimOverPrisma<Ctx> {
 /**
  * scim-router on the app's Prisma Client: the client extended with `$kysely` for the app, and the
  * Kysely adapter over the app's models on the same client. `dialect` is the datasource provider's
- * (`sqlite`, `postgres` for postgresql, `mysql` for mysql); SQLite's timestamps are ISO text.
+ * (`sqlite`, `postgres` for postgresql, `mysql` for mysql).
  */
 export function scimOverPrisma<Ctx = unknown>(
   base: PrismaClient,
   dialect: KyselyDialectName,
-  options: { tenant?: (ctx: Ctx) => string; transactions?: PrismaTransactionDriverOptions } = {},
+  options: {
+    tenant?: (ctx: Ctx) => string
+    /**
+     * How the `DateTime` columns hold instants. Default: on SQLite `'epochMs'`, to match
+     * `new PrismaBetterSqlite3({ url }, { timestampFormat: 'unixepoch-ms' })` (exact comparisons in
+     * SQL; `'iso'` for the adapter's default ISO text); elsewhere `'date'`.
+     */
+    timestamps?: TimestampStorage
+    transactions?: PrismaTransactionDriverOptions
+  } = {},
 ): ScimOverPrisma<Ctx> {
   const prisma = withKysely(base, dialect)
   const driver = new PrismaTransactionDriver(base, { serialize: dialect === 'sqlite', ...options.transactions })
   const db = new Kysely<any>({ dialect: prismaKyselyDialect(dialect, () => driver) })
-  const mapping = prismaMapping(dialect === 'sqlite' ? 'iso' : 'date')
+  const mapping = prismaMapping(options.timestamps ?? (dialect === 'sqlite' ? 'epochMs' : 'date'))
   const adapter = kyselyAdapter<Ctx>({ db, mapping, ...(options.tenant ? { tenant: options.tenant } : {}) })
   return { prisma, db, mapping, adapter }
 }
