@@ -87,16 +87,19 @@ function main() {
   console.log('codegen: wrote src/filter/generated/parser.js')
 }
 
-const prismaSchema = path.join(root, 'examples', 'guides', 'prisma', 'schema.prisma')
-const prismaOut = path.join(root, 'examples', 'guides', 'prisma', 'generated')
-const prismaMarker = path.join(prismaOut, '.codegen-hash')
+// One client per datasource provider of the guide: SQLite, and PostgreSQL in postgres/.
+const prismaGuide = path.join(root, 'examples', 'guides', 'prisma')
+const prismaSchemas = [prismaGuide, path.join(prismaGuide, 'postgres')]
 // `prisma generate` runs no engine binary (the client is TypeScript plus the query compiler's wasm
 // from @prisma/client), but the CLI insists that the schema engine binary exist before any
 // command, and downloads it from outside the npm registry when it does not. Where it was not
 // installed, the CLI is pointed at this script, which says so if something does try to run it.
 const noSchemaEngine = path.join(root, 'scripts', 'prisma-schema-engine-absent.js')
 
-function prismaClient() {
+function prismaClient(dir) {
+  const prismaSchema = path.join(dir, 'schema.prisma')
+  const prismaOut = path.join(dir, 'generated')
+  const prismaMarker = path.join(prismaOut, '.codegen-hash')
   const prismaVersion = require('prisma/package.json').version
   const hash = crypto
     .createHash('sha256')
@@ -121,7 +124,7 @@ function prismaClient() {
     process.exit(1)
   }
   writeAtomic(prismaMarker, hash)
-  console.log('codegen: wrote examples/guides/prisma/generated/ (prisma generate)')
+  console.log(`codegen: wrote ${path.relative(root, prismaOut)}/ (prisma generate)`)
 }
 
 function writeAtomic(file, text) {
@@ -131,4 +134,4 @@ function writeAtomic(file, text) {
 }
 
 main()
-prismaClient()
+for (const dir of prismaSchemas) prismaClient(dir)

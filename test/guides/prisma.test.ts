@@ -10,9 +10,14 @@ import request from 'supertest'
 import { bearerToken, scimRouter } from '../../src'
 import { describeAdapterConformance } from '../../src/testing'
 import { migrate, type KyselyAdapter } from '../../src/kysely'
-import { scimOverPrisma } from '../../examples/guides/prisma/adapter'
+import { PrismaPg } from '@prisma/adapter-pg'
+import { Client } from 'pg'
+import { scimOverPrisma, withKysely } from '../../examples/guides/prisma/adapter'
 import { PrismaClient } from '../../examples/guides/prisma/generated/client'
-import { createSqliteTables } from '../../examples/guides/prisma/tables'
+import { PrismaClient as PgPrismaClient } from '../../examples/guides/prisma/postgres/generated/client'
+import { createPostgresTables, createSqliteTables } from '../../examples/guides/prisma/tables'
+
+const PG_URL = process.env['SCIM_PG_URL']
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group'
@@ -27,7 +32,7 @@ async function setup<Ctx>(options: Parameters<typeof scimOverPrisma<Ctx>>[2] = {
   const made = scimOverPrisma<Ctx>(base, 'sqlite', options)
   // the side tables of lookups and uniqueness the mapping needs (RFC 7644 §3.4.2.2, RFC 7643 §2.2)
   await migrate(made.db, made.mapping)
-  return { base, ...made }
+  return { base, prisma: withKysely(base, 'sqlite'), ...made }
 }
 
 const clients = new Map<KyselyAdapter<{ tenant: string }>, PrismaClient>()
@@ -47,9 +52,12 @@ describeAdapterConformance(
   },
 )
 
-describe('Prisma guide on SQLite: one Prisma Client, one set of rows', () => {
-  it('create, filter lookup, group push and PATCH deactivate over HTTP are what Prisma reads (RFC 7644 §3.3, §3.4.2.2, §3.5.2)', async () => {
-    const { base, prisma, adapter } = await setup<{ org: string }>({ tenant: (ctx) => ctx.org })
+/** What the provisioning flow runs on: the app's client, extended with $kysely, and SCIM on it. */
+type Made = { base: { $disconnect(): Promise<void> }; prisma: ReturnType<typeof withKysely>; adapter: KyselyAdapter<{ org: string }> }
+
+function provisioningFlow(make: () => Promise<Made>) {
+  return async () => {
+    const { base, prisma, adapter } = await make()
     try {
       const app = express()
       app.use(
@@ -141,5 +149,45 @@ describe('Prisma guide on SQLite: one Prisma Client, one set of rows', () => {
     } finally {
       await base.$disconnect()
     }
-  })
+  }
+}
+
+describe('Prisma guide on SQLite: one Prisma Client, one set of rows', () => {
+  it(
+    'create, filter lookup, group push and PATCH deactivate over HTTP are what Prisma reads (RFC 7644 §3.3, §3.4.2.2, §3.5.2)',
+    provisioningFlow(() => setup<{ org: string }>({ tenant: (ctx) => ctx.org })),
+  )
 })
+
+if (PG_URL) {
+  describe('Prisma guide on PostgreSQL: the @prisma/adapter-pg pool', () => {
+    const schema = `prisma_guide_${process.pid}`
+    const admin = async (statement: string) => {
+      const c = new Client({ connectionString: PG_URL })
+      await c.connect()
+      try {
+        await c.query(statement)
+      } finally {
+        await c.end()
+      }
+    }
+    beforeAll(async () => {
+      await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+      await admin(`CREATE SCHEMA ${schema}`)
+    })
+    afterAll(() => admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`))
+    it(
+      'create, filter lookup, group push and PATCH deactivate over HTTP are what Prisma reads (RFC 7644 §3.3, §3.4.2.2, §3.5.2)',
+      provisioningFlow(async () => {
+        const base = new PgPrismaClient({ adapter: new PrismaPg({ connectionString: PG_URL, options: `-c search_path=${schema}`, max: 4 }, { schema }) })
+        await createPostgresTables(base)
+        const made = scimOverPrisma<{ org: string }>(base, 'postgres', { tenant: (ctx) => ctx.org })
+        await migrate(made.db, made.mapping)
+        // postgres/schema.prisma has the same models as schema.prisma, so the same client API.
+        return { base, prisma: withKysely(base as unknown as PrismaClient, 'postgres'), ...made }
+      }),
+    )
+  })
+} else {
+  describe.skip('Prisma guide on PostgreSQL: needs SCIM_PG_URL', () => it('provisioning flow', () => undefined))
+}

@@ -285,16 +285,17 @@ export function prismaKyselyDialect(dialect: KyselyDialectName, driver: () => Dr
 /** The app's extended Prisma Client: `prisma.$kysely` is Kysely on the client's connection (prisma-extension-kysely). */
 export type AppPrisma = ReturnType<typeof withKysely>
 
-/** The app's Prisma Client with prisma-extension-kysely: `prisma.$kysely`, and `tx.$kysely` inside `prisma.$transaction`. */
+/**
+ * The app's Prisma Client (here the SQLite one of schema.prisma) with prisma-extension-kysely:
+ * `prisma.$kysely`, and `tx.$kysely` inside `prisma.$transaction`.
+ */
 export function withKysely(base: PrismaClient, dialect: KyselyDialectName) {
   return base.$extends(kyselyExtension({ kysely: (driver) => new Kysely<any>({ dialect: prismaKyselyDialect(dialect, () => driver) }) }))
 }
 
 /** What {@link scimOverPrisma} returns. */
 export interface ScimOverPrisma<Ctx> {
-  /** The app's client, extended with `$kysely`. */
-  prisma: AppPrisma
-  /** scim-router's Kysely instance on the same client (for `migrate(db, mapping)`). */
+  /** scim-router's Kysely instance on the app's client (for `migrate(db, mapping)`). */
   db: Kysely<any>
   /** The SCIM mapping of the app's models. */
   mapping: KyselyMapping
@@ -303,12 +304,12 @@ export interface ScimOverPrisma<Ctx> {
 }
 
 /**
- * scim-router on the app's Prisma Client: the client extended with `$kysely` for the app, and the
- * Kysely adapter over the app's models on the same client. `dialect` is the datasource provider's
- * (`sqlite`, `postgres` for postgresql, `mysql` for mysql).
+ * scim-router on the app's Prisma Client (of any provider): the Kysely adapter over the app's
+ * models, its SQL sent through `base`. `dialect` is the datasource provider's (`sqlite`,
+ * `postgres` for postgresql, `mysql` for mysql).
  */
 export function scimOverPrisma<Ctx = unknown>(
-  base: PrismaClient,
+  base: PrismaTransactionalClient,
   dialect: KyselyDialectName,
   options: {
     tenant?: (ctx: Ctx) => string
@@ -321,10 +322,9 @@ export function scimOverPrisma<Ctx = unknown>(
     transactions?: PrismaTransactionDriverOptions
   } = {},
 ): ScimOverPrisma<Ctx> {
-  const prisma = withKysely(base, dialect)
   const driver = new PrismaTransactionDriver(base, { serialize: dialect === 'sqlite', ...options.transactions })
   const db = new Kysely<any>({ dialect: prismaKyselyDialect(dialect, () => driver) })
   const mapping = prismaMapping(options.timestamps ?? (dialect === 'sqlite' ? 'epochMs' : 'date'))
   const adapter = kyselyAdapter<Ctx>({ db, mapping, ...(options.tenant ? { tenant: options.tenant } : {}) })
-  return { prisma, db, mapping, adapter }
+  return { db, mapping, adapter }
 }
