@@ -8,6 +8,8 @@
  * transaction as a Prisma interactive transaction (`$transaction(async (tx) => …)`).
  */
 import {
+  DeleteQueryNode,
+  InsertQueryNode,
   Kysely,
   MysqlAdapter,
   MysqlIntrospector,
@@ -18,6 +20,7 @@ import {
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
+  UpdateQueryNode,
   type CompiledQuery,
   type DatabaseConnection,
   type Dialect,
@@ -25,7 +28,6 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely'
-import { DeleteQueryNode, InsertQueryNode, UpdateQueryNode } from 'kysely'
 import kyselyExtension from 'prisma-extension-kysely'
 import { kyselyAdapter, type KyselyAdapter, type KyselyDialectName, type KyselyMapping, type TimestampStorage } from '../../../src/kysely'
 import type { PrismaClient } from './generated/client'
