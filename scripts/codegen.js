@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 /**
- * Generate src/filter/generated/parser.js (+ parser.d.ts) from grammar/scim-filter.peggy.
+ * Generate src/filter/generated/parser.js (+ parser.d.ts) from grammar/scim-filter.peggy, and the
+ * Prisma Client of the Prisma guide (examples/guides/prisma/generated/) from its schema.prisma.
  *
- * Idempotent and fast: the output carries a hash of the grammar, this script and the peggy
- * version; when nothing changed, nothing is written. Run by the pretest/prebuild/pretypecheck
- * hooks (`npm run codegen`). Output is build output (git-ignored).
+ * Idempotent and fast: each output carries a hash of its input, this script and the generator's
+ * version; when nothing changed, nothing is written. Run by the prepare/pretest/prebuild/
+ * pretypecheck hooks (`npm run codegen`) and by scripts/test.js. Output is build output (git-ignored).
  */
 'use strict'
 
 const fs = require('node:fs')
 const path = require('node:path')
 const crypto = require('node:crypto')
+const { spawnSync } = require('node:child_process')
 
 const root = path.resolve(__dirname, '..')
 const grammarFile = path.join(root, 'grammar', 'scim-filter.peggy')
@@ -85,6 +87,46 @@ function main() {
   console.log('codegen: wrote src/filter/generated/parser.js')
 }
 
+// One client per datasource provider of the guide: SQLite, and PostgreSQL in postgres/.
+const prismaGuide = path.join(root, 'examples', 'guides', 'prisma')
+const prismaSchemas = [prismaGuide, path.join(prismaGuide, 'postgres')]
+// `prisma generate` runs no engine binary (the client is TypeScript plus the query compiler's wasm
+// from @prisma/client), but the CLI insists that the schema engine binary exist before any
+// command, and downloads it from outside the npm registry when it does not. Where it was not
+// installed, the CLI is pointed at this script, which says so if something does try to run it.
+const noSchemaEngine = path.join(root, 'scripts', 'prisma-schema-engine-absent.js')
+
+function prismaClient(dir) {
+  const prismaSchema = path.join(dir, 'schema.prisma')
+  const prismaOut = path.join(dir, 'generated')
+  const prismaMarker = path.join(prismaOut, '.codegen-hash')
+  const prismaVersion = require('prisma/package.json').version
+  const hash = crypto
+    .createHash('sha256')
+    .update(fs.readFileSync(prismaSchema))
+    .update(fs.readFileSync(__filename))
+    .update(prismaVersion)
+    .digest('hex')
+    .slice(0, 16)
+  if (fs.existsSync(prismaMarker) && fs.readFileSync(prismaMarker, 'utf8') === hash) return
+  const engines = path.dirname(require.resolve('@prisma/engines/package.json'))
+  const installed = fs.readdirSync(engines).some((f) => f.startsWith('schema-engine-'))
+  const env = { ...process.env, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' }
+  if (!installed && !env.PRISMA_SCHEMA_ENGINE_BINARY) env.PRISMA_SCHEMA_ENGINE_BINARY = noSchemaEngine
+  fs.rmSync(prismaOut, { recursive: true, force: true }) // no files of models since removed
+  const r = spawnSync(process.execPath, [require.resolve('prisma/build/index.js'), 'generate', '--schema', prismaSchema], {
+    cwd: root,
+    env,
+    encoding: 'utf8',
+  })
+  if (r.status !== 0) {
+    console.error(`codegen: prisma generate failed (exit ${r.status}):\n${r.stdout}${r.stderr}`)
+    process.exit(1)
+  }
+  writeAtomic(prismaMarker, hash)
+  console.log(`codegen: wrote ${path.relative(root, prismaOut)}/ (prisma generate)`)
+}
+
 function writeAtomic(file, text) {
   const tmp = `${file}.${process.pid}.tmp`
   fs.writeFileSync(tmp, text)
@@ -92,3 +134,4 @@ function writeAtomic(file, text) {
 }
 
 main()
+for (const dir of prismaSchemas) prismaClient(dir)

@@ -191,7 +191,7 @@ export async function migrate(db: Kysely<any>, mapping: KyselyMapping, options: 
   const statements = migrationStatements(mapping, dialect, options)
   if (dialect === 'postgres') {
     await db.transaction().execute(async (tx) => {
-      await sql`SELECT pg_advisory_xact_lock(hashtext(${'scim-router:kysely:migrate'}))`.execute(tx)
+      await sql`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${'scim-router:kysely:migrate'}))`.execute(tx)
       for (const s of statements) await sql.raw(s).execute(tx)
     })
     return

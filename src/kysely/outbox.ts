@@ -67,7 +67,7 @@ export class KyselyOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
    */
   async record(tx: Db, tenant: string, events: readonly OutboxEventInput[]): Promise<void> {
     if (events.length === 0) return
-    if (this.#dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(hashtext(${`scim-router:events:${this.#table}:${tenant}`}))`.execute(tx)
+    if (this.#dialect === 'postgres') await sql`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${`scim-router:events:${this.#table}:${tenant}`}))`.execute(tx)
     if (this.#dialect === 'mysql') await sql`INSERT INTO ${sql.raw(`${this.#table}_order`)} (tenant) VALUES (${tenant}) ON DUPLICATE KEY UPDATE tenant = tenant`.execute(tx)
     const now = Date.now()
     // The router's first attempt, claimed here when nothing earlier of the resource is pending
@@ -117,7 +117,7 @@ export class KyselyOutbox<Ctx = unknown> implements EventOutbox<Ctx> {
       db.transaction().execute(async (tx) => {
         // One claimer at a time (per-resource order across instances); SKIP LOCKED passes rows
         // another transaction is completing or failing right now.
-        if (this.#dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(hashtext(${`scim-router:claim:${this.#table}`}))`.execute(tx)
+        if (this.#dialect === 'postgres') await sql`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${`scim-router:claim:${this.#table}`}))`.execute(tx)
         const seqs = (await this.#rows(tx, candidates)).map((r) => r['seq'] as string | number)
         if (seqs.length === 0) return []
         const list = sql.join(seqs.map((s) => sql`${s}`))
