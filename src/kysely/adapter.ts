@@ -3,7 +3,7 @@
  * Kysely instance on PostgreSQL, MySQL/MariaDB or SQLite. See the entry point's TSDoc for the model.
  * @module
  */
-import { CompiledQuery, sql, type Kysely, type QueryResult, type Transaction } from 'kysely'
+import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely'
 import type {
   CreateQuery,
   CursorListQuery,
@@ -220,11 +220,6 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
    * driver's statement cache (`sqliteStatementCache`) reuses the prepared statement.
    */
   async #run(db: Db, key: string, build: (slots: string[]) => { compile(): CompiledQuery }, values: readonly unknown[]): Promise<Row[]> {
-    return (await this.#exec(db, key, build, values)).rows
-  }
-
-  /** {@link #run}, answering the driver's whole result (`numAffectedRows` of a write). */
-  async #exec(db: Db, key: string, build: (slots: string[]) => { compile(): CompiledQuery }, values: readonly unknown[]): Promise<QueryResult<Row>> {
     let c = this.#compiled.get(key)
     if (c) {
       this.#compiled.delete(key) // most recently used last
@@ -236,7 +231,7 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     }
     this.#compiled.set(key, c)
     const parameters = c.parameters.map((p) => (typeof p === 'string' && p.startsWith(SLOT) ? values[Number(p.slice(SLOT.length))] : p))
-    return db.executeQuery<Row>(CompiledQuery.raw(c.sql, parameters))
+    return (await db.executeQuery<Row>(CompiledQuery.raw(c.sql, parameters))).rows
   }
 
   /** The row of `id`, optionally locked for update. */
@@ -865,8 +860,9 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       } else if (this.dialect === 'sqlite') {
         // SQLite stores the values as bound (no type conversion), so the row as stored is the one
         // written: decoding it is decoding what a read returns, without returning and re-parsing it.
-        const res = await this.#exec(db, `${r.name}:update-bare:${names.join(',')}`, (slots) => update(db, slots), args)
-        if (Number(res.numAffectedRows ?? 0) > 0) {
+        // RETURNING the version only: every driver answers rows, not all set `numAffectedRows`.
+        const done = await this.#run(db, `${r.name}:update-version:${names.join(',')}`, (slots) => update(db, slots).returning([r.version]), args)
+        if (done.length > 0) {
           row = { ...columns, [r.id]: q.id, [r.version]: version + 1, [r.created]: prev.created, [r.lastModified]: now }
           if (r.rest) row[r.rest] = rec.rest
         }

@@ -146,6 +146,7 @@ describe('KyselyAdapter one-statement replace: the statements a PATCH of `active
     expect(r.status).toBe(200)
     expect(statements.map((q) => q.trim().split(/\s+/)[0]!.toLowerCase())).toEqual(['select', 'update'])
     expect(statements[0]).toMatch(/json_group_array/)
+    expect(statements[1]).toMatch(/returning "version"$/)
     await db.destroy()
   })
 })
