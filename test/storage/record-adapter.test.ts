@@ -10,6 +10,8 @@ import request from 'supertest'
 import { bearerToken, GROUP_SCHEMA, recordAdapter, scimRouter, USER_SCHEMA, type RecordStore, type StoredRecord } from '../../src'
 import { Collection, MongoClient } from '../../examples/guides/document-store/collection'
 import { createIndexes, MongoRecordStore, type RecordDocument } from '../../examples/guides/document-store/adapter'
+import { MapRecordStore } from '../../examples/guides/record-store/map-store'
+import { describeAdapterConformance } from '../../src/testing'
 
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
 const auth = { Authorization: 'Bearer record-token' }
@@ -255,3 +257,6 @@ describe('recordAdapter: lookups, scans and cursors', () => {
     expect(seen).toEqual(wanted)
   })
 })
+
+// The README's smallest store: the same rules over a Map, through the whole conformance kit.
+describeAdapterConformance('recordAdapter(MapRecordStore) (README, Writing an adapter)', () => recordAdapter(new MapRecordStore()), { describe, it, expect })
