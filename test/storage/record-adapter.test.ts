@@ -17,7 +17,7 @@ const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
 const auth = { Authorization: 'Bearer record-token' }
 
 /** The store, with every call recorded and an optional hook run once before the next commit. */
-async function setup() {
+async function setup(options: { maxScan?: number } = {}) {
   const records = new Collection<RecordDocument>()
   await createIndexes(records)
   const inner = new MongoRecordStore(new MongoClient(), records)
@@ -36,7 +36,7 @@ async function setup() {
       return inner.commit(q, ctx)
     },
   }
-  const adapter = recordAdapter(store)
+  const adapter = recordAdapter(store, options)
   const app = express()
   app.use('/scim/v2', scimRouter(adapter, { authenticate: bearerToken('record-token') }))
   const http = {
@@ -122,6 +122,21 @@ describe('recordAdapter: derived values kept in the records', () => {
     expect(n1.headers['etag']).not.toBe(v1)
     expect((await http.get(`/Groups/${g2.id}`)).body.members).toBeUndefined()
     expect((await http.get(`/Groups?filter=${encodeURIComponent(`members.value eq "${ada.id}"`)}`)).body.totalResults).toBe(0)
+  })
+
+  it('a Group rename is linear in its members: one batch read of the members, one commit of n + 1 writes', async () => {
+    const { http, user, group, calls } = await setup()
+    const ids: string[] = []
+    for (let i = 0; i < 6; i++) ids.push((await user(`lin${i}`)).id)
+    const g = await group('Before', ids)
+    calls.length = 0
+    expect((await http.patch(`/Groups/${g.id}`, [{ op: 'replace', path: 'displayName', value: 'After' }])).status).toBeLessThan(300)
+    const memberReads = calls.filter((c) => c.method === 'get' && c.query['type'] === 'User')
+    expect(memberReads).toHaveLength(1)
+    expect([...(memberReads[0]!.query['ids'] as string[])].sort()).toEqual([...ids].sort())
+    const commits = calls.filter((c) => c.method === 'commit')
+    expect(commits).toHaveLength(1)
+    expect(commits[0]!.query['writes']).toHaveLength(ids.length + 1)
   })
 
   it('deleting a Group removes it from its members\' groups', async () => {
@@ -214,6 +229,17 @@ describe('recordAdapter: lookups, scans and cursors', () => {
     expect(await query(`id eq "${ada.id}"`)).toEqual({ ids: [ada.id], reads: ['get'] })
     expect(await query('userName co "grace"')).toEqual({ ids: [expect.any(String)], reads: ['scan'] })
     expect((await query('userName pr', '&sortBy=userName&sortOrder=descending')).reads).toEqual(['scan'])
+  })
+
+  it('FLT-008: a filter no lookup serves reads at most maxScan records (400 tooMany past it); lookups are not limited by the type size', async () => {
+    const { http, user } = await setup({ maxScan: 3 })
+    for (let i = 0; i < 4; i++) await user(`many${i}`)
+    const scanned = await http.get(`/Users?filter=${encodeURIComponent('userName co "many"')}`)
+    expect(scanned.status).toBe(400)
+    expect(scanned.body.scimType).toBe('tooMany')
+    const looked = await http.get(`/Users?filter=${encodeURIComponent('userName eq "many2"')}`)
+    expect(looked.status).toBe(200)
+    expect(looked.body.totalResults).toBe(1)
   })
 
   it('list pages and RFC 9865 cursor pages are keyset reads in id order (scan after the last id)', async () => {

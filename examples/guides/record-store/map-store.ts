@@ -10,6 +10,7 @@ import type { RecordCommit, RecordGetQuery, RecordLookupQuery, RecordQuery, Reco
 
 type Ctx = { tenant?: string } | undefined
 
+/** A `RecordStore` keeping each tenant's records in a `Map` (see the module comment). */
 export class MapRecordStore implements RecordStore<Ctx> {
   readonly #tenants = new Map<string, Map<string, StoredRecord>>()
 
