@@ -86,6 +86,11 @@ export interface RecordLookupQuery extends RecordQuery {
 export interface RecordScanQuery extends RecordQuery {
   /** Only records whose id is greater than this one (code-point order, as SQL's `C` collation and MongoDB compare). */
   after?: string
+  /**
+   * Only records whose id is less than this one, in descending id order (the page before a cursor).
+   * Never given together with `after` or `offset`.
+   */
+  before?: string
   /** Records to skip before the first returned (index paging: `startIndex - 1`). */
   offset?: number
   /** Most records to return. */
@@ -141,7 +146,7 @@ export interface RecordStore<Ctx = unknown> {
    * a multikey index on `lookups` in MongoDB, a side table `(tenant, type, lookup, id)` in SQL.
    */
   findByLookup(query: RecordLookupQuery, ctx: Ctx): Promise<StoredRecord[]>
-  /** Records of a type in ascending id order, after `after`, skipping `offset`, at most `limit`. */
+  /** Records of a type in ascending id order after `after` (descending before `before`), skipping `offset`, at most `limit`. */
   scan(query: RecordScanQuery, ctx: Ctx): Promise<StoredRecord[]>
   /** How many records of the type the tenant has. */
   count(query: RecordQuery, ctx: Ctx): Promise<number>
@@ -352,25 +357,30 @@ class RecordAdapter<Ctx> implements ScimAdapter<Ctx> {
    */
   async listByCursor(q: CursorListQuery, ctx: Ctx): Promise<CursorListResult> {
     if (!q.filter && !q.sort) {
-      let after: string | undefined
+      let at: { after?: unknown; before?: unknown } = {}
       if (q.cursor !== undefined) {
-        let parsed: unknown
         try {
-          parsed = JSON.parse(q.cursor)
+          at = JSON.parse(q.cursor) as typeof at
         } catch {
           throw new InvalidCursorError()
         }
-        after = (parsed as { after?: unknown } | null)?.after as string | undefined
-        if (typeof after !== 'string') throw new InvalidCursorError()
+        const side = typeof at === 'object' && at !== null ? (typeof at.after === 'string' ? 'after' : typeof at.before === 'string' ? 'before' : undefined) : undefined
+        if (!side || Object.keys(at).length !== 1) throw new InvalidCursorError()
       }
       const totalResults = await this.store.count(withSignal({ type: q.resourceType }, q.signal), ctx)
       const scan: RecordScanQuery = { type: q.resourceType, limit: q.count + 1 }
-      if (after !== undefined) scan.after = after
+      if (typeof at.after === 'string') scan.after = at.after
+      if (typeof at.before === 'string') scan.before = at.before
       const records = q.count > 0 ? await this.store.scan(withSignal(scan, q.signal), ctx) : []
-      const page = records.slice(0, q.count)
+      const more = records.length > q.count
+      const page = scan.before !== undefined ? records.slice(0, q.count).reverse() : records.slice(0, q.count)
       const out: CursorListResult = { resources: page.map((r) => exported(r)), totalResults }
+      const first = page[0]
       const last = page[page.length - 1]
-      if (records.length > q.count && last) out.nextCursor = JSON.stringify({ after: last.id })
+      // Forward: more after this page when the scan found more; a page before it when a cursor led here.
+      // Backward: more before it when the scan found more; the page it came from after it.
+      if (last && (scan.before !== undefined || more)) out.nextCursor = JSON.stringify({ after: last.id })
+      if (first && (scan.before !== undefined ? more : scan.after !== undefined)) out.previousCursor = JSON.stringify({ before: first.id })
       return out
     }
     const { page, ...cursors } = keysetPage(await this.#matches(q.resourceType, q.filter, ctx, q.signal), q.sort, q.count, q.cursor)

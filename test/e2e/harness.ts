@@ -15,9 +15,19 @@ import { MemoryAdapter, MemoryConnectionStore, bearerToken, scimRouter, type Con
 import Database from 'better-sqlite3'
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import { kyselyAdapter, kyselyConnectionStore, migrate, outboxStatements, scimTablesMapping } from '../../src/kysely'
+import { recordAdapter } from '../../src'
+import { Collection, MongoClient } from '../../examples/guides/document-store/collection'
+import { MongoRecordStore, type RecordDocument } from '../../examples/guides/document-store/adapter'
+
+/** `SCIM_TEST_STORE=record`: `recordAdapter` over the document-store guide's store (indexes are not needed by the stand-in). */
+const documentStoreCollection = (): Collection<RecordDocument> => {
+  const c = new Collection<RecordDocument>()
+  void c.createIndex({ tenant: 1, type: 1, keys: 1 }, { unique: true, partialFilterExpression: { keys: { $exists: true } } })
+  return c
+}
 
 const STORE = process.env['SCIM_TEST_STORE'] ?? 'memory'
-const STORES = ['memory', 'kysely-sqlite', 'kysely-postgres', 'kysely-mysql']
+const STORES = ['memory', 'record', 'kysely-sqlite', 'kysely-postgres', 'kysely-mysql']
 if (!STORES.includes(STORE)) throw new Error(`SCIM_TEST_STORE must be one of ${STORES.join(', ')}, not '${STORE}'`)
 const MYSQL_URL = process.env['SCIM_MYSQL_URL']
 if (STORE === 'kysely-mysql' && !MYSQL_URL) throw new Error('SCIM_TEST_STORE=kysely-mysql needs SCIM_MYSQL_URL=mysql://…')
@@ -136,6 +146,7 @@ export const STORE_HAS_OUTBOX = true
  */
 export function defaultAdapter(options: { nestedGroups?: boolean } = {}): ScimAdapter<any> {
   if (STORE.startsWith('kysely-')) return kyselyTestAdapter(options)
+  if (STORE === 'record') return recordAdapter(new MongoRecordStore(new MongoClient(), documentStoreCollection()))
   return new MemoryAdapter(options)
 }
 

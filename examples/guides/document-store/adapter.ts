@@ -56,8 +56,9 @@ export class MongoRecordStore<Ctx = unknown> implements RecordStore<Ctx> {
   }
 
   async scan(q: RecordScanQuery, ctx: Ctx): Promise<StoredRecord[]> {
-    const filter: Filter = { tenant: this.tenant(ctx), type: q.type, ...(q.after !== undefined ? { _id: { $gt: q.after } } : {}) }
-    return (await this.records.find(filter).sort({ _id: 1 }).skip(q.offset ?? 0).limit(q.limit).toArray()).map(toRecord)
+    const filter: Filter = { tenant: this.tenant(ctx), type: q.type }
+    if (q.after !== undefined || q.before !== undefined) filter['_id'] = q.before !== undefined ? { $lt: q.before } : { $gt: q.after }
+    return (await this.records.find(filter).sort({ _id: q.before !== undefined ? -1 : 1 }).skip(q.offset ?? 0).limit(q.limit).toArray()).map(toRecord)
   }
 
   async count(q: RecordQuery, ctx: Ctx): Promise<number> {

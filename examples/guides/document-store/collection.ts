@@ -6,7 +6,7 @@
  * `insertOne`, `replaceOne`, `deleteOne`, `createIndex`, duplicate keys as error code 11000) so
  * that the store reads as it would against MongoDB, and the guide's test needs no server.
  * What it supports, with MongoDB's meaning:
- * - filters: equality on (dotted) fields, `{ $in: [...] }`, `{ $gt: value }` and
+ * - filters: equality on (dotted) fields, `{ $in: [...] }`, `{ $gt: value }`, `{ $lt: value }` and
  *   `{ $exists: boolean }`; an array field matches when any element matches (multikey);
  * - unique indexes, also on array fields (one key per element), with an optional
  *   `partialFilterExpression` (only matching documents are indexed). Other indexes are recorded
@@ -22,7 +22,7 @@
 /** A stored document: `_id` plus any fields. */
 export type Document = { _id: string } & Record<string, unknown>
 
-/** A query document: `{ field: value }` or `{ field: { $in | $gt | $exists: … } }`; all must match. */
+/** A query document: `{ field: value }` or `{ field: { $in | $gt | $lt | $exists: … } }`; all must match. */
 export type Filter = Record<string, unknown>
 
 /** What the driver throws for a server error; `code` 11000 is a duplicate key. */
@@ -103,6 +103,7 @@ function matchesValue(actual: unknown, expected: unknown): boolean {
   if (Array.isArray(actual)) return actual.some((a) => matchesValue(a, expected))
   if (typeof expected === 'object' && expected !== null && '$in' in expected) return (expected.$in as unknown[]).some((e) => equal(actual, e))
   if (typeof expected === 'object' && expected !== null && '$gt' in expected) return typeof actual === typeof expected.$gt && (actual as string) > (expected.$gt as string)
+  if (typeof expected === 'object' && expected !== null && '$lt' in expected) return typeof actual === typeof expected.$lt && (actual as string) < (expected.$lt as string)
   return equal(actual, expected)
 }
 

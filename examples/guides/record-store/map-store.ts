@@ -25,9 +25,10 @@ export class MapRecordStore implements RecordStore<Ctx> {
     return this.#records(ctx, q.type).filter((r) => r.lookups.includes(q.lookup)).map((r) => structuredClone(r))
   }
   async scan(q: RecordScanQuery, ctx: Ctx) {
-    const after = this.#records(ctx, q.type).filter((r) => q.after === undefined || r.id > q.after)
-    const offset = q.offset ?? 0
-    return after.sort((a, b) => (a.id < b.id ? -1 : 1)).slice(offset, offset + q.limit).map((r) => structuredClone(r))
+    const { after, before, offset = 0 } = q
+    const side = this.#records(ctx, q.type).filter((r) => (after === undefined || r.id > after) && (before === undefined || r.id < before))
+    const order = before === undefined ? 1 : -1 // before: descending, the page before a cursor
+    return side.sort((a, b) => (a.id < b.id ? -order : order)).slice(offset, offset + q.limit).map((r) => structuredClone(r))
   }
   async count(q: RecordQuery, ctx: Ctx) {
     return this.#records(ctx, q.type).length
