@@ -306,8 +306,9 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  *   any sort, reads the type's records with `scan`, at most `maxScan`. The candidates are then
  *   decided by the library's filter evaluator (`compileFilter`) and ordered by `compareForSort`,
  *   so results equal the in-memory evaluator's exactly (the lookup keys are folded the same way).
- * - Unfiltered, unsorted pages and cursors are keyset reads (`scan`, `count`); other cursors are
- *   keyset pages over the in-memory order (RFC 9865).
+ * - Unfiltered, unsorted pages are a `scan` with `offset` (and `count` for `totalResults`); their
+ *   cursor pages a `scan` after the previous page's last id (or before its first, walking back).
+ *   Other cursor pages are keyset pages over the in-memory order (RFC 9865).
  * - Members must be Users of the tenant (nested groups are not supported: 400 `invalidValue`).
  * - No event outbox: the router delivers events once after each commit (at most once).
  * - Passwords are not stored (`capabilities.changePassword` is false).

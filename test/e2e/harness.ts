@@ -19,7 +19,12 @@ import { recordAdapter } from '../../src'
 import { Collection, MongoClient } from '../../examples/guides/document-store/collection'
 import { MongoRecordStore, type RecordDocument } from '../../examples/guides/document-store/adapter'
 
-/** `SCIM_TEST_STORE=record`: `recordAdapter` over the document-store guide's store (indexes are not needed by the stand-in). */
+/**
+ * `SCIM_TEST_STORE=record`: `recordAdapter` over the document-store guide's store (only the unique
+ * index matters to the stand-in). recordAdapter has no event outbox and no nested groups, so the
+ * suites of those features (outbox, webhooks, the event feed in decommissioning and resource
+ * history, nested-group tests) fail on it by design; not one of `npm test`'s passes.
+ */
 const documentStoreCollection = (): Collection<RecordDocument> => {
   const c = new Collection<RecordDocument>()
   void c.createIndex({ tenant: 1, type: 1, keys: 1 }, { unique: true, partialFilterExpression: { keys: { $exists: true } } })
@@ -140,7 +145,8 @@ function kyselyTestAdapter(options: { nestedGroups?: boolean }): ScimAdapter<any
 export const STORE_HAS_OUTBOX = true
 
 /**
- * The store behind every e2e suite: MemoryAdapter by default; `SCIM_TEST_STORE=kysely-sqlite`,
+ * The store behind every e2e suite: MemoryAdapter by default; `SCIM_TEST_STORE=record` runs them on
+ * `recordAdapter` (see `documentStoreCollection`); `SCIM_TEST_STORE=kysely-sqlite`,
  * `kysely-postgres` (`SCIM_PG_URL`) or `kysely-mysql` (`SCIM_MYSQL_URL`) run the same suites on
  * `scim-router/kysely` over `scimTablesMapping()` (what `npm run example` serves).
  */
