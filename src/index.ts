@@ -20,6 +20,18 @@ export type {
 export { MemoryAdapter } from './memory-adapter'
 export { uuidv7 } from './ids'
 export type { MemoryAdapterOptions } from './memory-adapter'
+export { recordAdapter } from './storage/records'
+export type {
+  RecordStore,
+  StoredRecord,
+  RecordWrite,
+  RecordQuery,
+  RecordGetQuery,
+  RecordLookupQuery,
+  RecordScanQuery,
+  RecordCommit,
+  RecordAdapterOptions,
+} from './storage/records'
 export type {
   ScimAdapter,
   AdapterQuery,

@@ -32,8 +32,8 @@ import type { FilterNode } from './filter/ast'
 import { compileFilter } from './filter/evaluate'
 import { compareForSort } from './filter/compare'
 import { keysetPage } from './keyset'
-import { foldCase } from './schema/casefold'
 import { multiValuedWork } from './schema/values'
+import { foldKey, memberDisplay as displayOf, storedView } from './storage/rules'
 
 /** Options of {@link MemoryAdapter}. */
 export interface MemoryAdapterOptions<Ctx> {
@@ -76,12 +76,6 @@ interface Tenant {
   index: Map<string, Set<string>>
   /** userOrGroupId → ids of the groups it is a direct member of. */
   memberOf: Map<string, Set<string>>
-}
-
-/** Core schema URN of the built-in resource types, for the `schemas` attribute of evaluation views. */
-const CORE_SCHEMAS: Record<string, string> = {
-  User: 'urn:ietf:params:scim:schemas:core:2.0:User',
-  Group: 'urn:ietf:params:scim:schemas:core:2.0:Group',
 }
 
 /** Attributes indexed for equality lookups (the IdP lookups: userName, externalId, displayName). */
@@ -170,17 +164,16 @@ function membershipChange(before: Entryish | undefined, after: Entryish | undefi
 
 /** What a Group shows as `members[].display` for this resource: displayName, else userName. */
 function memberDisplay(e: Entryish): unknown {
-  return e.attributes['displayName'] ?? e.attributes['userName']
+  return displayOf(e.attributes)
 }
 
 /**
  * The key of an indexed value, prepared exactly as the filter evaluator prepares strings
- * (RFC 7644 §3.4.2.2, §5): NFC when caseExact, else {@link foldCase} (NFC and full case folding, so
+ * (RFC 7644 §3.4.2.2, §5): NFC when caseExact, else `foldCase` (NFC and full case folding, so
  * `STRASSE` finds `straße`). An index lookup then finds what a scan would, and uniqueness agrees
  * with lookups.
  */
-const indexKey = (rt: string, path: string, value: string, caseExact: boolean): string =>
-  `${rt}\u0000${path}\u0000${caseExact ? value.normalize('NFC') : foldCase(value)}`
+const indexKey = (rt: string, path: string, value: string, caseExact: boolean): string => `${rt}\u0000${path}\u0000${foldKey(value, caseExact)}`
 
 function readPath(attributes: Record<string, unknown>, path: string): unknown {
   const dot = path.indexOf('.')
@@ -477,7 +470,7 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
         // The membership index answers "which groups is this id in" without a scan. It is keyed by
         // the stored member ids, which this adapter generates in lower case; `members.value` is
         // caseExact: false, so a differently cased operand must find them too (FLT-020).
-        const key = term.attribute.def.caseExact ? term.value.normalize('NFC') : foldCase(term.value)
+        const key = foldKey(term.value, term.attribute.def.caseExact)
         const out: Entry[] = []
         for (const gid of t.memberOf.get(key) ?? []) {
           const e = t.byId.get(gid)
@@ -593,20 +586,6 @@ export class MemoryAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
 
   /** The plain-object view the filter evaluator and sort comparator read (see compileFilter). */
   #view(t: Tenant, e: Entry): Record<string, unknown> {
-    const attributes = this.#derived(t, e)
-    // `schemas` as toView renders it: the core schema URN first (FLT-036), not the type name.
-    const schemas = [CORE_SCHEMAS[e.resourceType] ?? e.resourceType]
-    for (const k of Object.keys(attributes)) if (k.startsWith('urn:')) schemas.push(k)
-    return {
-      ...attributes,
-      id: e.id,
-      schemas,
-      meta: {
-        resourceType: e.resourceType,
-        created: e.created.toISOString(),
-        lastModified: e.lastModified.toISOString(),
-        version: `W/"${e.version}"`,
-      },
-    }
+    return storedView(e.resourceType, { ...e, attributes: this.#derived(t, e) })
   }
 }

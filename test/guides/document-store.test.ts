@@ -1,30 +1,30 @@
 /**
- * docs/guides/document-store.md: the hand-written adapter over a MongoDB-shaped collection passes
- * the adapter conformance kit, pushes `eq` lookups down to the collection's key fields, and serves
- * an IdP's provisioning flow over HTTP.
+ * docs/guides/document-store.md: `recordAdapter` over the guide's `RecordStore` on a MongoDB-shaped
+ * collection passes the adapter conformance kit, reads IdP `eq` lookups from the lookup index (other
+ * filters scan in id order), and serves an IdP's provisioning flow over HTTP.
  */
 import express from 'express'
 import request from 'supertest'
 import { bearerToken, parseFilter, scimRouter, createRegistry, userSchema, groupSchema, enterpriseUserSchema, USER_SCHEMA, GROUP_SCHEMA } from '../../src'
 import { groupResourceType, userResourceType } from '../../src/schema/core-schemas'
 import { describeAdapterConformance } from '../../src/testing'
-import { Collection, type Filter } from '../../examples/guides/document-store/collection'
-import { createIndexes, DocumentStoreAdapter, type ScimDocument } from '../../examples/guides/document-store/adapter'
+import { Collection, MongoClient, type Filter } from '../../examples/guides/document-store/collection'
+import { createIndexes, documentStoreAdapter, type RecordDocument } from '../../examples/guides/document-store/adapter'
 
 async function setup() {
-  const resources = new Collection<ScimDocument>()
+  const resources = new Collection<RecordDocument>()
   await createIndexes(resources)
-  return { resources, adapter: new DocumentStoreAdapter(resources) }
+  return { resources, adapter: documentStoreAdapter(new MongoClient(), resources) }
 }
 
-describeAdapterConformance('DocumentStoreAdapter (docs/guides/document-store.md)', async () => (await setup()).adapter, { describe, it, expect })
+describeAdapterConformance('recordAdapter(MongoRecordStore) (docs/guides/document-store.md)', async () => (await setup()).adapter, { describe, it, expect })
 
 const registry = createRegistry([userSchema, groupSchema, enterpriseUserSchema], [userResourceType, groupResourceType])
 const USERS = registry.byName('User')!
 const GROUPS = registry.byName('Group')!
 
-describe('document-store guide: lookups are queries on key fields', () => {
-  it('userName, emails.value and members.value eq (alone or in an and) query the folded key; other filters query the type only (RFC 7644 §3.4.2.2)', async () => {
+describe('document-store guide: lookups are queries on the lookup index', () => {
+  it('userName, emails.value and members.value eq (alone or in an and) query the folded lookup key; id eq reads by id; other filters scan the type in id order (RFC 7644 §3.4.2.2)', async () => {
     const { resources, adapter } = await setup()
     const ctx = { tenant: 't1' }
     const ada = await adapter.create({ resourceType: 'User', attributes: { userName: 'Ada@Example.com', emails: [{ value: 'ADA@example.com' }] }, unique: [{ path: 'userName', caseExact: false }] }, ctx)
@@ -33,17 +33,17 @@ describe('document-store guide: lookups are queries on key fields', () => {
 
     const queries: Filter[] = []
     const find = resources.find.bind(resources)
-    resources.find = (filter: Filter) => (queries.push(filter), find(filter))
+    resources.find = (filter: Filter, options) => (queries.push(filter), find(filter, options))
     const list = async (text: string, rt = USERS) => {
       queries.length = 0
       const r = await adapter.list({ resourceType: rt.name, filter: parseFilter(text, rt), startIndex: 1, count: 10 }, ctx)
       return { ids: r.resources.map((x) => x.id), query: queries[0] }
     }
-    expect(await list('userName eq "ADA@EXAMPLE.COM"')).toEqual({ ids: [ada.id], query: { tenant: 't1', type: 'User', 'keys.userName': 'ada@example.com' } })
-    expect(await list('emails.value eq "ada@EXAMPLE.com" and active pr')).toEqual({ ids: [], query: { tenant: 't1', type: 'User', 'keys.emails': 'ada@example.com' } })
-    expect(await list(`members.value eq "${ada.id}"`, GROUPS)).toEqual({ ids: [team.id], query: { tenant: 't1', type: 'Group', 'keys.members': ada.id } })
-    expect(await list(`id eq "${ada.id}"`)).toEqual({ ids: [ada.id], query: { tenant: 't1', type: 'User', _id: ada.id } })
-    // not a lookup: every User of the tenant is a candidate, and the library's evaluator decides
+    expect(await list('userName eq "ADA@EXAMPLE.COM"')).toEqual({ ids: [ada.id], query: { tenant: 't1', type: 'User', lookups: 'userName\u0000ada@example.com' } })
+    expect(await list('emails.value eq "ada@EXAMPLE.com" and active pr')).toEqual({ ids: [], query: { tenant: 't1', type: 'User', lookups: 'emails.value\u0000ada@example.com' } })
+    expect(await list(`members.value eq "${ada.id}"`, GROUPS)).toEqual({ ids: [team.id], query: { tenant: 't1', type: 'Group', lookups: `members.value\u0000${ada.id}` } })
+    expect(await list(`id eq "${ada.id}"`)).toEqual({ ids: [ada.id], query: { tenant: 't1', type: 'User', _id: { $in: [ada.id] } } })
+    // not a lookup: every User of the tenant is a candidate (scanned in id order), and the library's evaluator decides
     expect(await list('userName sw "grace"')).toEqual({ ids: [expect.any(String)], query: { tenant: 't1', type: 'User' } })
   })
 
