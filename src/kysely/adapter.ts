@@ -816,6 +816,21 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
   }
 
   /**
+   * `UPDATE table SET <names>, version = version + 1, lastModified WHERE id AND version (AND tenant)`,
+   * the compare-and-swap of a replace; `values` are `[tenant, id, version, lastModified, ...names' values]`
+   * (or {@link #run}'s slots for them).
+   */
+  #conditionalUpdate(db: Db, r: ResolvedResource, names: readonly string[], [t, id, version, lastModified, ...values]: unknown[]) {
+    let upd = db
+      .updateTable(r.table)
+      .set({ ...Object.fromEntries(names.map((n, i) => [n, values[i]])), [r.version]: sql`${sql.ref(r.version)} + 1`, [r.lastModified]: lastModified })
+      .where(r.id, '=', id)
+      .where(r.version, '=', version)
+    if (r.tenant) upd = upd.where(r.tenant, '=', t)
+    return upd
+  }
+
+  /**
    * Whether replacing `before` by `after` changes nothing but the resource's own row: the same
    * uniqueness and lookup keys, and (for a member type) the same `display` in its groups. A PATCH of
    * `active`, `title` or a phone number is such a change.
@@ -843,15 +858,7 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     const version = versionNumber(q.expectedVersion!)
     const now = encodeInstant(Math.max(Date.now(), prev.lastModified.getTime()), r.timestamps)
     const args = [tenant, q.id, version, now, ...names.map((n) => columns[n])]
-    const update = (db: Db, [t, id, version, lastModified, ...values]: unknown[]) => {
-      let upd = db
-        .updateTable(r.table)
-        .set({ ...Object.fromEntries(names.map((n, i) => [n, values[i]])), [r.version]: sql`${sql.ref(r.version)} + 1`, [r.lastModified]: lastModified })
-        .where(r.id, '=', id)
-        .where(r.version, '=', version)
-      if (r.tenant) upd = upd.where(r.tenant, '=', t)
-      return upd
-    }
+    const update = (db: Db, slots: unknown[]) => this.#conditionalUpdate(db, r, names, slots)
     const write = async (db: Db): Promise<StoredResource> => {
       let row: Row | undefined
       if (this.dialect === 'mysql') {
@@ -898,15 +905,7 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
       if (q.expectedVersion !== undefined && versionNumber(q.expectedVersion) !== Number(before.version)) throw new PreconditionFailedError()
       const now = Math.max(Date.now(), before.lastModified.getTime())
       const names = Object.keys(rec.columns)
-      const update = ([t, id, version, lastModified, ...values]: unknown[]) => {
-        let upd = tx
-          .updateTable(r.table)
-          .set({ ...Object.fromEntries(names.map((n, i) => [n, values[i]])), [r.version]: sql`${sql.ref(r.version)} + 1`, [r.lastModified]: lastModified })
-          .where(r.id, '=', id)
-          .where(r.version, '=', version)
-        if (r.tenant) upd = upd.where(r.tenant, '=', t)
-        return upd
-      }
+      const update = (slots: unknown[]) => this.#conditionalUpdate(tx, r, names, slots)
       const args = [tenant, q.id, Number(before.version), encodeInstant(now, r.timestamps), ...names.map((n) => rec.columns[n])]
       // PostgreSQL and SQLite return the row as stored (no re-read below); MySQL/MariaDB have no UPDATE … RETURNING.
       let updated: Row | undefined
