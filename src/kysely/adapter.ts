@@ -335,10 +335,11 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
         const joined = `${JOINED}${g.name}`
         // Read with the rows (#byIdWithGroups), else one query per chunk of members: the membership rows joined to their groups' rows.
         const fetched: Row[][] = []
-        if (rows.every((row) => typeof row[joined] === 'string')) {
+        if (rows.every((row) => typeof row[joined] === 'string' || Array.isArray(row[joined]))) {
           const names = this.#groupRefColumns(g).map((c) => c.slice(2))
           for (const row of rows) {
-            fetched.push((JSON.parse(row[joined] as string) as unknown[][]).map((values) => ({ ...Object.fromEntries(names.map((n, i) => [n, values[i]])), [MEMBER]: row[r.id] })))
+            const list = (typeof row[joined] === 'string' ? JSON.parse(row[joined]) : row[joined]) as unknown[][] // the pg driver parses json itself
+            fetched.push(list.map((values) => ({ ...Object.fromEntries(names.map((n, i) => [n, values[i]])), [MEMBER]: row[r.id] })))
           }
         } else {
           for (const ids of chunks([...byId.keys()])) {
@@ -420,12 +421,13 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
   }
 
   /**
-   * Whether a read of one `r` fetches its derived `groups` in the same statement (SQLite, whose
-   * statements cost CPU in this process: a subquery per group type aggregating the group rows into
-   * JSON, the shape of {@link #groupsOfMembers} row for row).
+   * Whether a read of one `r` fetches its derived `groups` in the same statement (SQLite and
+   * PostgreSQL: a subquery per group type aggregating the group rows into JSON, the shape of
+   * {@link #groupsOfMembers} row for row; one statement and round trip fewer per GET and per
+   * PATCH/PUT read). MySQL/MariaDB keep the batched query.
    */
   #joinsGroups(r: ResolvedResource, omit?: readonly string[]): boolean {
-    return this.dialect === 'sqlite' && this.#groupTypes.length > 0 && this.#memberTypes.includes(r) && !omit?.includes('groups')
+    return this.dialect !== 'mysql' && this.#groupTypes.length > 0 && this.#memberTypes.includes(r) && !omit?.includes('groups')
   }
 
   /** The row of `id` with, per group type `g`, its groups' {@link #groupRefColumns} as a JSON array of arrays in `JOINED + g.name`. */
@@ -446,14 +448,16 @@ export class KyselyAdapter<Ctx = unknown> implements ScimAdapter<Ctx> {
     )
   }
 
-  /** `(SELECT json_group_array(json_array(<group ref columns>)) FROM members m JOIN groups gr …)` for the outer row `r` (SQLite). */
+  /** `(SELECT json_group_array(json_array(<group ref columns>)) FROM members m JOIN groups gr …)` for the outer row `r` (PostgreSQL: `json_agg(json_build_array(…))`). */
   #joinedGroups(g: ResolvedResource, r: ResolvedResource, tenant: string) {
     const m = g.members!
     const cols = this.#groupRefColumns(g).map((c) => sql.ref(`gr.${c.slice(2)}`))
     const conditions = [sql`${sql.ref(`m.${m.member}`)} = ${sql.ref(`r.${r.id}`)}`]
     if (m.tenant) conditions.push(sql`${sql.ref(`m.${m.tenant}`)} = ${tenant}`)
     if (g.tenant) conditions.push(m.tenant ? sql`${sql.ref(`gr.${g.tenant}`)} = ${sql.ref(`m.${m.tenant}`)}` : sql`${sql.ref(`gr.${g.tenant}`)} = ${tenant}`)
-    return sql<string>`(select json_group_array(json_array(${sql.join(cols)})) from ${sql.table(m.table)} as m inner join ${sql.table(g.table)} as gr on ${sql.ref(`gr.${g.id}`)} = ${sql.ref(`m.${m.group}`)} where ${sql.join(conditions, sql` and `)})`
+    // SQLite answers '[]' for no rows; PostgreSQL's json_agg answers NULL, hence the coalesce.
+    const agg = this.dialect === 'postgres' ? sql`coalesce(json_agg(json_build_array(${sql.join(cols)})), '[]'::json)` : sql`json_group_array(json_array(${sql.join(cols)}))`
+    return sql<string>`(select ${agg} from ${sql.table(m.table)} as m inner join ${sql.table(g.table)} as gr on ${sql.ref(`gr.${g.id}`)} = ${sql.ref(`m.${m.group}`)} where ${sql.join(conditions, sql` and `)})`
   }
 
   #plan(r: ResolvedResource, tenant: string, filter: FilterNode | undefined, param?: (v: unknown) => unknown): Plan {
