@@ -73,6 +73,15 @@ function keywordAt(at: number, kw: string): boolean {
  * builds, or `undefined` when it does not accept `text` or it nests deeper than `limit`.
  */
 export function fastParseFilter(text: string, limit: number): ParsedFilter | undefined {
+  return whole(text, limit, () => orExp(false))
+}
+
+/**
+ * Run `parse` over all of `text` (`ws* <rule> ws* EOF`) with nesting `limit`: its result when it
+ * accepts and consumed everything, else `undefined` (a stack overflow under a host-raised limit
+ * included: the generated parser then reports the error).
+ */
+function whole<T>(text: string, limit: number, parse: () => T | undefined): T | undefined {
   src = text
   len = text.length
   pos = 0
@@ -80,12 +89,11 @@ export function fastParseFilter(text: string, limit: number): ParsedFilter | und
   maxDepth = limit
   try {
     skipWs()
-    const f = orExp(false)
-    if (f === undefined) return undefined
+    const r = parse()
+    if (r === undefined) return undefined
     skipWs()
-    return pos === len ? f : undefined
+    return pos === len ? r : undefined
   } catch {
-    // A stack overflow under a host-raised maxDepth: the generated parser reports it.
     return undefined
   } finally {
     src = ''
@@ -97,33 +105,19 @@ export function fastParseFilter(text: string, limit: number): ParsedFilter | und
  * attrPath`). Returns the tree the generated parser builds, or `undefined`.
  */
 export function fastParsePath(text: string, limit: number): ParsedPath | undefined {
-  src = text
-  len = text.length
-  pos = 0
-  depth = 0
-  maxDepth = limit
-  try {
-    skipWs()
+  return whole(text, limit, () => {
     const attribute = attrPath()
     if (attribute === undefined) return undefined
-    let r: ParsedPath = { attribute }
-    if (src.charCodeAt(pos) === 0x5b) {
+    if (src.charCodeAt(pos) !== 0x5b) return { attribute }
+    pos++
+    const filter = bracket()
+    if (filter === undefined) return undefined
+    if (src.charCodeAt(pos) === 0x2e && isNameStart(src.charCodeAt(pos + 1))) {
       pos++
-      const filter = bracket()
-      if (filter === undefined) return undefined
-      r = { attribute, filter }
-      if (src.charCodeAt(pos) === 0x2e && isNameStart(src.charCodeAt(pos + 1))) {
-        pos++
-        r = { attribute, filter, sub: attrName() }
-      }
+      return { attribute, filter, sub: attrName() }
     }
-    skipWs()
-    return pos === len ? r : undefined
-  } catch {
-    return undefined
-  } finally {
-    src = ''
-  }
+    return { attribute, filter }
+  })
 }
 
 /** Build a flat n-ary and/or node; operands of the same type (parenthesised groups) are spliced in (the grammar's `flatten`). */
